@@ -1,0 +1,10 @@
+//! Pulso: consumer-feedback sentiment for Grafana.
+//!
+//! Domain modules (`store`, `query`, `demo`, `text`) know nothing of gRPC or Grafana;
+//! `plugin` is the thin protocol layer that maps them onto the plugin SDK.
+
+pub mod demo;
+pub mod plugin;
+pub mod query;
+pub mod store;
+pub mod text;

@@ -1,0 +1,105 @@
+//! CheckHealth and CollectMetrics. A failed check is an ERROR status with a message that says
+//! what to change; the RPC itself never fails.
+
+use grafana_plugin_sdk::pluginv2::{
+    self, check_health_response::HealthStatus, collect_metrics_response::Payload,
+    diagnostics_server::Diagnostics,
+};
+use serde_json::json;
+
+use super::Pulso;
+use crate::store::StoreHealth;
+
+fn health_response(
+    status: HealthStatus,
+    message: String,
+    details: serde_json::Value,
+) -> pluginv2::CheckHealthResponse {
+    pluginv2::CheckHealthResponse {
+        status: status as i32,
+        message,
+        json_details: serde_json::to_vec(&details).unwrap_or_default(),
+    }
+}
+
+fn describe(health: &StoreHealth) -> (HealthStatus, String) {
+    if health.schema_version != health.expected_schema_version {
+        return (
+            HealthStatus::Error,
+            format!(
+                "the database at {} has schema version {}, but this Pulso expects {}: point sqlitePath at a database made by this version",
+                health.location, health.schema_version, health.expected_schema_version
+            ),
+        );
+    }
+    let model = match &health.active_model {
+        Some(model) => format!("sentiment model {model}"),
+        None => "no sentiment model has scored it yet".to_string(),
+    };
+    (
+        HealthStatus::Ok,
+        format!(
+            "Pulso is ready: {} feedback rows in {} ({} scored, {} unscored; {model}); schema version {}",
+            health.total_rows,
+            health.location,
+            health.scored_rows,
+            health.unscored_rows,
+            health.schema_version
+        ),
+    )
+}
+
+#[tonic::async_trait]
+impl Diagnostics for Pulso {
+    async fn check_health(
+        &self,
+        request: tonic::Request<pluginv2::CheckHealthRequest>,
+    ) -> Result<tonic::Response<pluginv2::CheckHealthResponse>, tonic::Status> {
+        let request = request.into_inner();
+        let store = match self.instances.store(request.plugin_context.as_ref()).await {
+            Ok(store) => store,
+            Err(error) => {
+                return Ok(tonic::Response::new(health_response(
+                    HealthStatus::Error,
+                    error.to_string(),
+                    json!({ "stage": "open" }),
+                )))
+            }
+        };
+        let response = match store.health().await {
+            Ok(health) => {
+                let (status, message) = describe(&health);
+                health_response(
+                    status,
+                    message,
+                    json!({
+                        "database": health.location,
+                        "schemaVersion": health.schema_version,
+                        "expectedSchemaVersion": health.expected_schema_version,
+                        "feedbackRows": health.total_rows,
+                        "scoredRows": health.scored_rows,
+                        "unscoredRows": health.unscored_rows,
+                        "activeModel": health.active_model,
+                    }),
+                )
+            }
+            Err(error) => health_response(
+                HealthStatus::Error,
+                error.to_string(),
+                json!({ "stage": "probe" }),
+            ),
+        };
+        Ok(tonic::Response::new(response))
+    }
+
+    async fn collect_metrics(
+        &self,
+        _request: tonic::Request<pluginv2::CollectMetricsRequest>,
+    ) -> Result<tonic::Response<pluginv2::CollectMetricsResponse>, tonic::Status> {
+        Ok(tonic::Response::new(pluginv2::CollectMetricsResponse {
+            metrics: Some(Payload {
+                prometheus: self.metrics.prometheus_text().into_bytes(),
+            }),
+        }))
+    }
+}

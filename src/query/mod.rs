@@ -1,0 +1,241 @@
+//! The public query model: what a panel, variable or alert rule may ask for.
+//!
+//! Field names here (`queryType`, `metric`, `groupBy`, `filters`, ...) are a contract with
+//! dashboards and alert rules, so they never change. Each query is parsed on its own and every
+//! error names the field and the value, so one bad query never spoils the others.
+
+mod parse;
+mod results;
+
+pub use parse::{parse_query, QueryInput, MAX_BUCKETS};
+pub use results::{
+    DimensionValues, Distribution, DistributionRow, MentionRow, Mentions, Series, SeriesValues,
+    Timeseries, UNSCORED_LABEL,
+};
+
+use thiserror::Error;
+
+/// A dimension that feedback can be filtered or grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dimension {
+    SourceType,
+    Platform,
+    Region,
+    Category,
+    Brand,
+    Product,
+    Language,
+    Label,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 8] = [
+        Self::SourceType,
+        Self::Platform,
+        Self::Region,
+        Self::Category,
+        Self::Brand,
+        Self::Product,
+        Self::Language,
+        Self::Label,
+    ];
+
+    /// The name used in queries, labels, resources and dashboards.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SourceType => "sourceType",
+            Self::Platform => "platform",
+            Self::Region => "region",
+            Self::Category => "category",
+            Self::Brand => "brand",
+            Self::Product => "product",
+            Self::Language => "language",
+            Self::Label => "label",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// The sentiment label lives with the scores, every other dimension with the feedback.
+    pub fn needs_scores(self) -> bool {
+        self == Self::Label
+    }
+
+    pub fn valid_names() -> String {
+        Self::ALL.map(Self::name).join(", ")
+    }
+}
+
+/// What a time series measures in each bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Volume,
+    AvgScore,
+    NetSentiment,
+    SharePositive,
+    ShareNegative,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 5] = [
+        Self::Volume,
+        Self::AvgScore,
+        Self::NetSentiment,
+        Self::SharePositive,
+        Self::ShareNegative,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Volume => "volume",
+            Self::AvgScore => "avg_score",
+            Self::NetSentiment => "net_sentiment",
+            Self::SharePositive => "share_positive",
+            Self::ShareNegative => "share_negative",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    pub fn needs_scores(self) -> bool {
+        self != Self::Volume
+    }
+
+    pub fn valid_names() -> String {
+        Self::ALL.map(Self::name).join(", ")
+    }
+}
+
+/// Inclusive time range in milliseconds since the Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
+
+/// The common filters: for each dimension, the values to keep (absent or empty means all).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    pub values: Vec<(Dimension, Vec<String>)>,
+    /// Keep only scored rows whose most likely class has at least this probability.
+    pub min_confidence: Option<f64>,
+}
+
+impl Filters {
+    pub fn needs_scores(&self) -> bool {
+        self.min_confidence.is_some() || self.values.iter().any(|(d, _)| d.needs_scores())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty() && self.min_confidence.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeseriesQuery {
+    pub range: TimeRange,
+    pub metric: Metric,
+    pub group_by: Option<Dimension>,
+    pub bucket_ms: i64,
+    pub filters: Filters,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MentionsQuery {
+    pub range: TimeRange,
+    pub limit: u32,
+    /// Already folded to lower case without accents.
+    pub search: Option<String>,
+    pub filters: Filters,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistributionQuery {
+    pub range: TimeRange,
+    pub group_by: Option<Dimension>,
+    pub filters: Filters,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DimensionValuesQuery {
+    pub dimension: Dimension,
+    /// Narrows the values, so one template variable can depend on another.
+    pub filters: Filters,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Query {
+    Timeseries(TimeseriesQuery),
+    Mentions(MentionsQuery),
+    Distribution(DistributionQuery),
+    DimensionValues(DimensionValuesQuery),
+}
+
+impl Query {
+    pub const TYPES: [&'static str; 4] =
+        ["timeseries", "mentions", "distribution", "dimension_values"];
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Timeseries(_) => "timeseries",
+            Self::Mentions(_) => "mentions",
+            Self::Distribution(_) => "distribution",
+            Self::DimensionValues(_) => "dimension_values",
+        }
+    }
+}
+
+/// Why a query was refused. Each message names the field and the offending value.
+#[derive(Debug, Error, PartialEq)]
+pub enum QueryError {
+    #[error("the query is not valid JSON ({detail}): check the query in the query editor")]
+    MalformedJson { detail: String },
+    #[error("the query must be a JSON object, got {got}")]
+    NotAnObject { got: String },
+    #[error("queryType is missing: set it to one of {valid}", valid = Query::TYPES.join(", "))]
+    MissingQueryType,
+    #[error("unknown queryType {value:?}: use one of {valid}", valid = Query::TYPES.join(", "))]
+    UnknownQueryType { value: String },
+    #[error("unknown {field} {value:?}: use one of {valid}", valid = Dimension::valid_names())]
+    UnknownDimension { field: String, value: String },
+    #[error("{field} is required for queryType {query_type:?}: use one of {valid}", valid = Dimension::valid_names())]
+    MissingDimension {
+        field: &'static str,
+        query_type: &'static str,
+    },
+    #[error("unknown metric {value:?}: use one of {valid}", valid = Metric::valid_names())]
+    UnknownMetric { value: String },
+    #[error("{field} must be {expected}, got {got}")]
+    WrongType {
+        field: String,
+        expected: &'static str,
+        got: String,
+    },
+    #[error("{field} {value} is out of range: use {range}")]
+    OutOfRange {
+        field: &'static str,
+        value: String,
+        range: &'static str,
+    },
+    #[error("the time range is reversed: from ({from}) is after to ({to}); pick a range whose start comes first")]
+    ReversedTimeRange { from: String, to: String },
+    #[error("the time range is missing: Grafana sends one with every panel query")]
+    MissingTimeRange,
+    #[error("timeRange.{field} {value} is not a valid time in milliseconds since 1970")]
+    InvalidTime { field: &'static str, value: i64 },
+    #[error("interval {value:?} is not a duration: use a number and a unit such as 30s, 5m, 1h, 1d or 1w")]
+    InvalidInterval { value: String },
+    #[error("interval {interval} over this time range makes {buckets} buckets, more than {max}: widen the interval or shorten the range", max = MAX_BUCKETS)]
+    TooManyBuckets { interval: String, buckets: i64 },
+}
+
+impl QueryError {
+    /// Every query error is the caller's to fix.
+    pub fn http_status(&self) -> u16 {
+        400
+    }
+}

@@ -1,0 +1,98 @@
+//! Feedback storage. [`FeedbackStore`] is the seam: SQLite now, PostgreSQL as a second
+//! implementation later, with the same query model on top.
+
+pub mod feedback;
+pub mod sql;
+pub mod sqlite;
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+use crate::query::{
+    DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery, Mentions,
+    MentionsQuery, Timeseries, TimeseriesQuery,
+};
+pub use feedback::{NewFeedback, SourceType};
+pub use sqlite::SqliteStore;
+
+/// Sentiment for one stored feedback row, as a model produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewScore {
+    pub feedback_id: i64,
+    pub label: String,
+    pub score: f64,
+    pub p_negative: f64,
+    pub p_neutral: f64,
+    pub p_positive: f64,
+}
+
+impl NewScore {
+    /// The probability of the most likely label.
+    pub fn confidence(&self) -> f64 {
+        self.p_negative.max(self.p_neutral).max(self.p_positive)
+    }
+}
+
+/// What one batch insert did. A batch is all or nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InsertReport {
+    pub inserted: u64,
+    /// Rows whose (platform, external id) was already stored.
+    pub duplicates: u64,
+}
+
+/// What a health check learns about the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreHealth {
+    pub location: String,
+    pub schema_version: i64,
+    pub expected_schema_version: i64,
+    pub total_rows: i64,
+    pub scored_rows: i64,
+    pub unscored_rows: i64,
+    pub active_model: Option<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("the folder {folder} for sqlitePath {path} does not exist: create the folder, or change sqlitePath in the data source settings")]
+    FolderMissing { path: PathBuf, folder: PathBuf },
+    #[error("cannot open the database at sqlitePath {path}: {source}. Check that Grafana's user may read and write it, or change sqlitePath in the data source settings")]
+    Open { path: PathBuf, source: sqlx::Error },
+    #[error("cannot bring the database at {path} to the current schema: {source}. Back it up, then point sqlitePath at a new file, or restore a file made by this Pulso version")]
+    Migrate {
+        path: PathBuf,
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("the database at {path} is read-only: {source}. Give Grafana's user write access to the file and its folder")]
+    ReadOnly { path: PathBuf, source: sqlx::Error },
+    #[error("database query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    #[error("row {row} field {field} is invalid: {reason}")]
+    InvalidRow {
+        row: usize,
+        field: &'static str,
+        reason: String,
+    },
+}
+
+#[async_trait]
+pub trait FeedbackStore: Send + Sync {
+    async fn timeseries(&self, query: &TimeseriesQuery) -> Result<Timeseries, StoreError>;
+    async fn mentions(&self, query: &MentionsQuery) -> Result<Mentions, StoreError>;
+    async fn distribution(&self, query: &DistributionQuery) -> Result<Distribution, StoreError>;
+    async fn dimension_values(
+        &self,
+        query: &DimensionValuesQuery,
+    ) -> Result<DimensionValues, StoreError>;
+    /// Stores a batch in one transaction: every row lands, or none does.
+    async fn insert_feedback(&self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError>;
+    /// Stores scores under `model_id`, replacing that model's earlier score for a row.
+    async fn insert_scores(&self, model_id: &str, scores: &[NewScore]) -> Result<(), StoreError>;
+    /// The model whose scores queries read; switching copies its scores in for queries.
+    async fn set_active_model(&self, model_id: &str) -> Result<(), StoreError>;
+    /// Checks reachability, writability and schema version, and counts rows.
+    async fn health(&self) -> Result<StoreHealth, StoreError>;
+}

@@ -1,0 +1,687 @@
+//! The embedded SQLite store (WAL, migrations embedded in the binary).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Arguments, QueryBuilder, Row, Sqlite, SqlitePool};
+
+use super::sql::{self, Bind, Statement};
+use super::{FeedbackStore, InsertReport, NewFeedback, NewScore, StoreError, StoreHealth};
+use crate::query::{
+    DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery, DistributionRow,
+    MentionRow, Mentions, MentionsQuery, Series, SeriesValues, Timeseries, TimeseriesQuery,
+    UNSCORED_LABEL,
+};
+use crate::text::fold_for_search;
+
+static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations");
+
+/// SQLite allows 32,766 bound values per statement; 15 columns a row keeps well under it.
+const INSERT_ROWS_PER_STATEMENT: usize = 500;
+const MAX_TEXT_BYTES: usize = 100_000;
+const SENTIMENT_LABELS: [&str; 3] = ["negative", "neutral", "positive"];
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// The folder must already exist, so a typo in `sqlitePath` is reported, not papered over.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !folder.is_dir() {
+                return Err(StoreError::FolderMissing {
+                    path: path.to_path_buf(),
+                    folder: folder.to_path_buf(),
+                });
+            }
+        }
+        let open_error = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(open_error)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory")
+            .pragma("mmap_size", "268435456");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(open_error)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Self {
+            pool,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The pool, for benchmarks that run the same SQL without the plugin around it.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Runs a generated statement and returns its rows.
+    pub async fn fetch(&self, statement: &Statement) -> Result<Vec<SqliteRow>, StoreError> {
+        let mut args = SqliteArguments::default();
+        for bind in &statement.binds {
+            let added = match bind {
+                Bind::Int(v) => args.add(*v),
+                Bind::Real(v) => args.add(*v),
+                Bind::Text(v) => args.add(v.clone()),
+            };
+            added.map_err(sqlx::Error::Encode)?;
+        }
+        Ok(sqlx::query_with(&statement.sql, args)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn count(&self, sql: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
+    }
+}
+
+fn validate_row(index: usize, row: &NewFeedback) -> Result<(), StoreError> {
+    let invalid = |field, reason: String| StoreError::InvalidRow {
+        row: index,
+        field,
+        reason,
+    };
+    if row.text.trim().is_empty() {
+        return Err(invalid("text", "it is empty".to_string()));
+    }
+    if row.text.len() > MAX_TEXT_BYTES {
+        return Err(invalid(
+            "text",
+            format!(
+                "it has {} bytes, more than {MAX_TEXT_BYTES}",
+                row.text.len()
+            ),
+        ));
+    }
+    for (field, value) in [
+        ("platform", &row.platform),
+        ("region", &row.region),
+        ("category", &row.category),
+        ("brand", &row.brand),
+        ("language", &row.language),
+        ("external_id", &row.external_id),
+    ] {
+        if value.trim().is_empty() {
+            return Err(invalid(field, "it is empty".to_string()));
+        }
+    }
+    if let Some(rating) = row.rating {
+        if !(0.0..=10.0).contains(&rating) {
+            return Err(invalid("rating", format!("{rating} is outside 0 to 10")));
+        }
+    }
+    if chrono::DateTime::from_timestamp_millis(row.event_time_ms).is_none() {
+        return Err(invalid(
+            "event_time",
+            format!("{} is not a valid time", row.event_time_ms),
+        ));
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl FeedbackStore for SqliteStore {
+    async fn timeseries(&self, query: &TimeseriesQuery) -> Result<Timeseries, StoreError> {
+        let statement = sql::timeseries(query);
+        let rows = self.fetch(&statement).await?;
+        let origin = sql::bucket_origin(query);
+        let buckets = ((query.range.to_ms - origin) / query.bucket_ms + 1) as usize;
+        let bucket_starts_ms = (0..buckets as i64)
+            .map(|i| origin + i * query.bucket_ms)
+            .collect();
+        let unscored_label = UNSCORED_LABEL.to_string();
+        // BTreeMap keeps groups in a stable, sorted order for legends and golden files.
+        let mut groups: BTreeMap<Option<String>, Vec<(usize, [i64; 4], Option<f64>)>> =
+            BTreeMap::new();
+        let mut unscored_rows = 0u64;
+        for row in &rows {
+            let bucket: i64 = row.try_get("bucket")?;
+            let group: Option<String> = row.try_get("grp")?;
+            let group = match (query.group_by, group) {
+                (None, _) => None,
+                (Some(_), None) => Some(unscored_label.clone()),
+                (Some(_), Some(g)) => Some(g),
+            };
+            let counts: [i64; 4] = [
+                row.try_get("volume")?,
+                row.try_get("scored")?,
+                row.try_get("positive")?,
+                row.try_get("negative")?,
+            ];
+            unscored_rows += (counts[0] - counts[1]).max(0) as u64;
+            let index = usize::try_from(bucket)
+                .unwrap_or(usize::MAX)
+                .min(buckets - 1);
+            groups
+                .entry(group)
+                .or_default()
+                .push((index, counts, row.try_get("score_sum")?));
+        }
+        if query.group_by.is_none() && groups.is_empty() {
+            groups.insert(None, Vec::new());
+        }
+        let series = groups
+            .into_iter()
+            .map(|(group, cells)| {
+                let values = if query.metric == crate::query::Metric::Volume {
+                    let mut counts = vec![0i64; buckets];
+                    for (index, c, _) in cells {
+                        counts[index] += c[0];
+                    }
+                    SeriesValues::Counts(counts)
+                } else {
+                    let mut ratios = vec![None; buckets];
+                    for (index, c, sum) in cells {
+                        ratios[index] = sql::metric_value(query.metric, c[1], c[2], c[3], sum);
+                    }
+                    SeriesValues::Ratios(ratios)
+                };
+                Series { group, values }
+            })
+            .collect();
+        Ok(Timeseries {
+            bucket_starts_ms,
+            series,
+            unscored_rows: if sql::timeseries_needs_scores(query) {
+                unscored_rows
+            } else {
+                0
+            },
+            executed_sql: statement.describe(),
+        })
+    }
+
+    async fn mentions(&self, query: &MentionsQuery) -> Result<Mentions, StoreError> {
+        let statement = sql::mentions(query);
+        let rows = self
+            .fetch(&statement)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(MentionRow {
+                    time_ms: row.try_get(0)?,
+                    id: row.try_get(1)?,
+                    text: row.try_get(2)?,
+                    source_type: row.try_get(3)?,
+                    platform: row.try_get(4)?,
+                    region: row.try_get(5)?,
+                    category: row.try_get(6)?,
+                    brand: row.try_get(7)?,
+                    label: row.try_get(8)?,
+                    score: row.try_get(9)?,
+                    confidence: row.try_get(10)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(Mentions {
+            rows,
+            executed_sql: statement.describe(),
+        })
+    }
+
+    async fn distribution(&self, query: &DistributionQuery) -> Result<Distribution, StoreError> {
+        let statement = sql::distribution(query);
+        let rows = self
+            .fetch(&statement)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(DistributionRow {
+                    label: row.try_get("label")?,
+                    group: match query.group_by {
+                        Some(_) => Some(
+                            row.try_get::<Option<String>, _>("grp")?
+                                .unwrap_or_else(|| UNSCORED_LABEL.to_string()),
+                        ),
+                        None => None,
+                    },
+                    count: row.try_get("count")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(Distribution {
+            rows,
+            executed_sql: statement.describe(),
+        })
+    }
+
+    async fn dimension_values(
+        &self,
+        query: &DimensionValuesQuery,
+    ) -> Result<DimensionValues, StoreError> {
+        if query.dimension.needs_scores() && query.filters.is_empty() {
+            // Labels are a fixed set, enforced by the schema.
+            return Ok(DimensionValues {
+                values: SENTIMENT_LABELS.map(String::from).to_vec(),
+                executed_sql: "-- sentiment labels are fixed: negative, neutral, positive"
+                    .to_string(),
+            });
+        }
+        let statement = sql::dimension_values(query);
+        let values = self
+            .fetch(&statement)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
+        Ok(DimensionValues {
+            values,
+            executed_sql: statement.describe(),
+        })
+    }
+
+    async fn insert_feedback(&self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError> {
+        for (index, row) in rows.iter().enumerate() {
+            validate_row(index, row)?;
+        }
+        let ingest_time_ms = chrono::Utc::now().timestamp_millis();
+        let mut tx = self.pool.begin().await?;
+        let mut inserted = 0u64;
+        for chunk in rows.chunks(INSERT_ROWS_PER_STATEMENT) {
+            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO feedback (source_type, platform, region, city, category, brand, \
+                 product, language, text, text_folded, rating, event_time_ms, ingest_time_ms, \
+                 external_id) ",
+            );
+            builder.push_values(chunk, |mut b, row| {
+                b.push_bind(row.source_type.as_str())
+                    .push_bind(&row.platform)
+                    .push_bind(&row.region)
+                    .push_bind(&row.city)
+                    .push_bind(&row.category)
+                    .push_bind(&row.brand)
+                    .push_bind(&row.product)
+                    .push_bind(&row.language)
+                    .push_bind(&row.text)
+                    .push_bind(fold_for_search(&row.text))
+                    .push_bind(row.rating)
+                    .push_bind(row.event_time_ms)
+                    .push_bind(ingest_time_ms)
+                    .push_bind(&row.external_id);
+            });
+            builder.push(" ON CONFLICT (platform, external_id) DO NOTHING");
+            inserted += builder.build().execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(InsertReport {
+            inserted,
+            duplicates: rows.len() as u64 - inserted,
+        })
+    }
+
+    async fn insert_scores(&self, model_id: &str, scores: &[NewScore]) -> Result<(), StoreError> {
+        let scored_at_ms = chrono::Utc::now().timestamp_millis();
+        let mut tx = self.pool.begin().await?;
+        let active: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'active_model_id'")
+                .fetch_optional(&mut *tx)
+                .await?;
+        for chunk in scores.chunks(INSERT_ROWS_PER_STATEMENT) {
+            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT OR REPLACE INTO scores (model_id, feedback_id, label, score, p_negative, \
+                 p_neutral, p_positive, confidence, scored_at_ms) ",
+            );
+            builder.push_values(chunk, |mut b, s| {
+                b.push_bind(model_id)
+                    .push_bind(s.feedback_id)
+                    .push_bind(&s.label)
+                    .push_bind(s.score)
+                    .push_bind(s.p_negative)
+                    .push_bind(s.p_neutral)
+                    .push_bind(s.p_positive)
+                    .push_bind(s.confidence())
+                    .push_bind(scored_at_ms);
+            });
+            builder.build().execute(&mut *tx).await?;
+        }
+        if active.as_deref() == Some(model_id) {
+            for score in scores {
+                sqlx::query(
+                    "UPDATE feedback SET label = ?, score = ?, confidence = ? WHERE id = ?",
+                )
+                .bind(&score.label)
+                .bind(score.score)
+                .bind(score.confidence())
+                .bind(score.feedback_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_active_model(&self, model_id: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let active: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'active_model_id'")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if active.as_deref() == Some(model_id) {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('active_model_id', ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(model_id)
+        .execute(&mut *tx)
+        .await?;
+        // Queries read the copy in `feedback`; refresh it from the new model's scores.
+        sqlx::query(
+            "UPDATE feedback SET label = NULL, score = NULL, confidence = NULL \
+             WHERE label IS NOT NULL",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE feedback SET label = s.label, score = s.score, confidence = s.confidence \
+             FROM scores s WHERE s.model_id = ? AND s.feedback_id = feedback.id",
+        )
+        .bind(model_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn health(&self) -> Result<StoreHealth, StoreError> {
+        // A write inside a rolled-back transaction proves the file is writable without changing it.
+        let read_only = |source| StoreError::ReadOnly {
+            path: self.path.clone(),
+            source,
+        };
+        let mut tx = self.pool.begin().await.map_err(read_only)?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('health_probe', '1') \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(read_only)?;
+        tx.rollback().await.map_err(read_only)?;
+
+        let schema_version = self
+            .count("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .await?;
+        let expected_schema_version = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let total_rows = self.count("SELECT COUNT(*) FROM feedback").await?;
+        let active_model: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'active_model_id'")
+                .fetch_optional(&self.pool)
+                .await?;
+        let scored_rows = match &active_model {
+            Some(model) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM scores WHERE model_id = ?")
+                    .bind(model)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            None => 0,
+        };
+        Ok(StoreHealth {
+            location: self.path.display().to_string(),
+            schema_version,
+            expected_schema_version,
+            total_rows,
+            scored_rows,
+            unscored_rows: total_rows - scored_rows,
+            active_model,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::{Dimension, Filters, Metric, TimeRange};
+    use crate::store::SourceType;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn row(external_id: &str, brand: &str, region: &str, text: &str, hour: i64) -> NewFeedback {
+        NewFeedback {
+            source_type: SourceType::Delivery,
+            platform: "rappi".to_string(),
+            region: region.to_string(),
+            city: "Lima".to_string(),
+            category: "delivery".to_string(),
+            brand: brand.to_string(),
+            product: "pollo a la brasa".to_string(),
+            language: "es".to_string(),
+            text: text.to_string(),
+            rating: Some(4.0),
+            event_time_ms: hour * HOUR,
+            external_id: external_id.to_string(),
+        }
+    }
+
+    async fn store_with_rows() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let rows = vec![
+            row(
+                "1",
+                "Brasa Norte",
+                "Lima",
+                "La Pollería estaba RIQUÍSIMA",
+                1,
+            ),
+            row("2", "Brasa Norte", "Arequipa", "Llegó frío, pésimo", 1),
+            row("3", "Mar Azul", "Lima", "Ceviche normal", 3),
+        ];
+        assert_eq!(
+            store.insert_feedback(&rows).await.unwrap(),
+            InsertReport {
+                inserted: 3,
+                duplicates: 0
+            }
+        );
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn reingesting_is_idempotent_and_bad_rows_store_nothing() {
+        let (_dir, store) = store_with_rows().await;
+        let again = vec![
+            row("1", "Brasa Norte", "Lima", "otra vez", 1),
+            row("9", "X", "Lima", "nuevo", 2),
+        ];
+        assert_eq!(
+            store.insert_feedback(&again).await.unwrap(),
+            InsertReport {
+                inserted: 1,
+                duplicates: 1
+            }
+        );
+        let bad = vec![
+            row("10", "X", "Lima", "bien", 2),
+            row("11", "X", "Lima", "   ", 2),
+        ];
+        let err = store.insert_feedback(&bad).await.unwrap_err();
+        assert_eq!(err.to_string(), "row 1 field text is invalid: it is empty");
+        assert_eq!(store.health().await.unwrap().total_rows, 4);
+    }
+
+    #[tokio::test]
+    async fn timeseries_pivots_groups_and_fills_gaps() {
+        let (_dir, store) = store_with_rows().await;
+        let query = TimeseriesQuery {
+            range: TimeRange {
+                from_ms: 0,
+                to_ms: 4 * HOUR,
+            },
+            metric: Metric::Volume,
+            group_by: Some(Dimension::Region),
+            bucket_ms: HOUR,
+            filters: Filters::default(),
+        };
+        let ts = store.timeseries(&query).await.unwrap();
+        assert_eq!(
+            ts.bucket_starts_ms,
+            vec![0, HOUR, 2 * HOUR, 3 * HOUR, 4 * HOUR]
+        );
+        assert_eq!(ts.series.len(), 2);
+        assert_eq!(ts.series[0].group.as_deref(), Some("Arequipa"));
+        assert_eq!(
+            ts.series[0].values,
+            SeriesValues::Counts(vec![0, 1, 0, 0, 0])
+        );
+        assert_eq!(
+            ts.series[1].values,
+            SeriesValues::Counts(vec![0, 1, 0, 1, 0])
+        );
+    }
+
+    #[tokio::test]
+    async fn sentiment_reads_the_active_model_only() {
+        let (_dir, store) = store_with_rows().await;
+        let score = |id, label: &str, s| NewScore {
+            feedback_id: id,
+            label: label.to_string(),
+            score: s,
+            p_negative: 0.1,
+            p_neutral: 0.1,
+            p_positive: 0.8,
+        };
+        store
+            .insert_scores(
+                "old",
+                &[score(1, "negative", -0.9), score(2, "negative", -0.9)],
+            )
+            .await
+            .unwrap();
+        store
+            .insert_scores(
+                "new",
+                &[score(1, "positive", 0.7), score(2, "negative", -0.7)],
+            )
+            .await
+            .unwrap();
+        store.set_active_model("new").await.unwrap();
+        let query = TimeseriesQuery {
+            range: TimeRange {
+                from_ms: 0,
+                to_ms: 4 * HOUR,
+            },
+            metric: Metric::NetSentiment,
+            group_by: None,
+            bucket_ms: 2 * HOUR,
+            filters: Filters::default(),
+        };
+        let ts = store.timeseries(&query).await.unwrap();
+        assert_eq!(
+            ts.series[0].values,
+            SeriesValues::Ratios(vec![Some(0.0), None, None])
+        );
+        assert_eq!(ts.unscored_rows, 1);
+        let health = store.health().await.unwrap();
+        assert_eq!((health.scored_rows, health.unscored_rows), (2, 1));
+        assert_eq!(health.active_model.as_deref(), Some("new"));
+
+        // Scores of the active model reach queries at once; switching back restores the old view.
+        store
+            .insert_scores("new", &[score(3, "positive", 0.7)])
+            .await
+            .unwrap();
+        let ts = store.timeseries(&query).await.unwrap();
+        assert_eq!(
+            ts.series[0].values,
+            SeriesValues::Ratios(vec![Some(0.0), Some(100.0), None])
+        );
+        assert_eq!(ts.unscored_rows, 0);
+        store.set_active_model("old").await.unwrap();
+        let ts = store.timeseries(&query).await.unwrap();
+        assert_eq!(
+            ts.series[0].values,
+            SeriesValues::Ratios(vec![Some(-100.0), None, None])
+        );
+        assert_eq!(ts.unscored_rows, 1);
+    }
+
+    #[tokio::test]
+    async fn search_ignores_case_and_accents() {
+        let (_dir, store) = store_with_rows().await;
+        let query = MentionsQuery {
+            range: TimeRange {
+                from_ms: 0,
+                to_ms: 4 * HOUR,
+            },
+            limit: 10,
+            search: Some(fold_for_search("POLLERÍA estaba riquisima")),
+            filters: Filters::default(),
+        };
+        let found = store.mentions(&query).await.unwrap();
+        assert_eq!(found.rows.len(), 1);
+        assert_eq!(found.rows[0].text, "La Pollería estaba RIQUÍSIMA");
+    }
+
+    #[tokio::test]
+    async fn dimension_values_by_loose_index_scan_and_filtered() {
+        let (_dir, store) = store_with_rows().await;
+        let all = DimensionValuesQuery {
+            dimension: Dimension::Brand,
+            filters: Filters::default(),
+        };
+        let found = store.dimension_values(&all).await.unwrap();
+        assert_eq!(found.values, vec!["Brasa Norte", "Mar Azul"]);
+        let in_arequipa = DimensionValuesQuery {
+            dimension: Dimension::Brand,
+            filters: Filters {
+                values: vec![(Dimension::Region, vec!["Arequipa".to_string()])],
+                min_confidence: None,
+            },
+        };
+        let found = store.dimension_values(&in_arequipa).await.unwrap();
+        assert_eq!(found.values, vec!["Brasa Norte"]);
+    }
+
+    #[tokio::test]
+    async fn missing_folder_is_named() {
+        let err = SqliteStore::open(Path::new("/nonexistent-pulso/sub/x.db"))
+            .await
+            .err()
+            .unwrap();
+        let message = err.to_string();
+        assert!(message.contains("/nonexistent-pulso/sub"), "{message}");
+        assert!(
+            message.contains("create the folder, or change sqlitePath"),
+            "{message}"
+        );
+    }
+}

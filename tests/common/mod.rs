@@ -1,0 +1,284 @@
+//! Drives the real `pulso` binary the way Grafana does: launch it with go-plugin's environment,
+//! read the handshake line, talk pluginv2 over gRPC, and decode the Arrow frames.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use grafana_plugin_sdk::arrow2::array::{Array, PrimitiveArray, Utf8Array};
+use grafana_plugin_sdk::arrow2::datatypes::DataType;
+use grafana_plugin_sdk::arrow2::io::ipc::read::{read_file_metadata, FileReader};
+use grafana_plugin_sdk::pluginv2;
+use pulso::store::{FeedbackStore, NewFeedback, NewScore, SourceType, SqliteStore};
+use serde_json::{json, Value};
+use tonic::transport::Channel;
+
+pub const HOUR: i64 = 3_600_000;
+/// 2026-01-05T00:00:00Z: fixture rows sit in the 48 hours after it.
+pub const FIXTURE_START_MS: i64 = 1_767_571_200_000;
+
+pub struct PluginProcess {
+    child: Child,
+    pub address: String,
+    pub handshake: String,
+}
+
+impl PluginProcess {
+    pub fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pulso"))
+            .env("grafana_plugin_type", "datasource")
+            .env("PLUGIN_PROTOCOL_VERSIONS", "2")
+            .env("PLUGIN_MIN_PORT", "10000")
+            .env("PLUGIN_MAX_PORT", "25000")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the pulso binary");
+        let stdout = child.stdout.take().expect("plugin stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the handshake line");
+        let handshake = line.trim().to_string();
+        let parts: Vec<&str> = handshake.split('|').collect();
+        assert_eq!(parts.len(), 5, "handshake line {handshake:?}");
+        let address = parts[3].to_string();
+        Self {
+            child,
+            address,
+            handshake,
+        }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.address))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect to the plugin")
+    }
+
+    pub async fn data(&self) -> pluginv2::data_client::DataClient<Channel> {
+        pluginv2::data_client::DataClient::new(self.channel().await)
+    }
+
+    pub async fn diagnostics(&self) -> pluginv2::diagnostics_client::DiagnosticsClient<Channel> {
+        pluginv2::diagnostics_client::DiagnosticsClient::new(self.channel().await)
+    }
+
+    pub async fn resource(&self) -> pluginv2::resource_client::ResourceClient<Channel> {
+        pluginv2::resource_client::ResourceClient::new(self.channel().await)
+    }
+
+    /// Still running, i.e. nothing so far has crashed it.
+    pub fn is_alive(&mut self) -> bool {
+        self.child.try_wait().expect("wait on plugin").is_none()
+    }
+}
+
+impl Drop for PluginProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn context(sqlite_path: &Path, role: &str) -> pluginv2::PluginContext {
+    pluginv2::PluginContext {
+        org_id: 1,
+        plugin_id: "pulso-sentiment-datasource".to_string(),
+        user: Some(pluginv2::User {
+            login: "admin".to_string(),
+            name: "Admin".to_string(),
+            email: "admin@example.com".to_string(),
+            role: role.to_string(),
+        }),
+        data_source_instance_settings: Some(pluginv2::DataSourceInstanceSettings {
+            id: 1,
+            uid: "pulso-test".to_string(),
+            name: "Pulso".to_string(),
+            json_data: serde_json::to_vec(&json!({ "sqlitePath": sqlite_path })).unwrap(),
+            last_updated_ms: 1_700_000_000_000,
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub fn query(ref_id: &str, json: Value, from_ms: i64, to_ms: i64) -> pluginv2::DataQuery {
+    raw_query(ref_id, json.to_string().into_bytes(), from_ms, to_ms)
+}
+
+pub fn raw_query(ref_id: &str, json: Vec<u8>, from_ms: i64, to_ms: i64) -> pluginv2::DataQuery {
+    pluginv2::DataQuery {
+        ref_id: ref_id.to_string(),
+        max_data_points: 1_000,
+        interval_ms: HOUR,
+        time_range: Some(pluginv2::TimeRange {
+            from_epoch_ms: from_ms,
+            to_epoch_ms: to_ms,
+        }),
+        json,
+        query_type: String::new(),
+    }
+}
+
+/// A small, fixed data set: 24 rows over two days, two brands, three regions, half scored.
+pub async fn fixture_db(dir: &Path) -> PathBuf {
+    let path = dir.join("fixture.db");
+    let store = SqliteStore::open(&path).await.expect("open fixture db");
+    let brands = ["Brasa Norte", "Mar Azul"];
+    let regions = ["Lima", "Arequipa", "Cusco"];
+    let texts = [
+        "El pollo llegó frío y tarde, pésimo servicio",
+        "Riquísimo el ceviche, volveré",
+        "Estaba bien, nada especial",
+        "La atención en Miraflores fue bacán",
+        "Pedí por app y nunca llegó; '; DROP TABLE feedback; --",
+        "Great lomo saltado, friendly staff",
+    ];
+    let rows: Vec<NewFeedback> = (0..24)
+        .map(|i| NewFeedback {
+            source_type: SourceType::ALL[i % 4],
+            platform: ["twitter", "rappi", "google_maps", "encuesta_nps"][i % 4].to_string(),
+            region: regions[i % 3].to_string(),
+            city: "Ciudad".to_string(),
+            category: ["restaurants", "delivery"][i % 2].to_string(),
+            brand: brands[i % 2].to_string(),
+            product: ["pollo a la brasa", "ceviche clásico", "lomo saltado"][i % 3].to_string(),
+            language: if i % 6 == 5 { "en" } else { "es" }.to_string(),
+            text: texts[i % 6].to_string(),
+            rating: (i % 4 != 0).then_some((i % 5 + 1) as f64),
+            event_time_ms: FIXTURE_START_MS + (i as i64) * 2 * HOUR,
+            external_id: format!("fx-{i}"),
+        })
+        .collect();
+    store
+        .insert_feedback(&rows)
+        .await
+        .expect("insert fixture rows");
+    // Score the first 12 rows (ids 1..=12) with a fixed pattern.
+    let scores: Vec<NewScore> = (1..=12)
+        .map(|id| {
+            let (label, p) = match id % 3 {
+                0 => ("negative", [0.8, 0.15, 0.05]),
+                1 => ("positive", [0.05, 0.15, 0.8]),
+                _ => ("neutral", [0.2, 0.6, 0.2]),
+            };
+            NewScore {
+                feedback_id: id,
+                label: label.to_string(),
+                score: p[2] - p[0],
+                p_negative: p[0],
+                p_neutral: p[1],
+                p_positive: p[2],
+            }
+        })
+        .collect();
+    store
+        .insert_scores("fixture-model", &scores)
+        .await
+        .expect("insert scores");
+    store
+        .set_active_model("fixture-model")
+        .await
+        .expect("activate model");
+    path
+}
+
+/// Decodes one Arrow IPC frame into JSON: schema metadata, fields with types, labels, values.
+pub fn decode_frame(bytes: &[u8]) -> Value {
+    let mut cursor = std::io::Cursor::new(bytes);
+    let metadata = read_file_metadata(&mut cursor).expect("Arrow file metadata");
+    let schema = metadata.schema.clone();
+    let reader = FileReader::new(cursor, metadata, None, None);
+    let mut columns: Vec<Vec<Value>> = vec![Vec::new(); schema.fields.len()];
+    for chunk in reader {
+        let chunk = chunk.expect("Arrow record batch");
+        for (i, array) in chunk.arrays().iter().enumerate() {
+            columns[i].extend(array_values(array.as_ref()));
+        }
+    }
+    let fields: Vec<Value> = schema
+        .fields
+        .iter()
+        .zip(columns)
+        .map(|(field, values)| {
+            let labels = field
+                .metadata
+                .get("labels")
+                .map(|l| serde_json::from_str::<Value>(l).expect("labels JSON"));
+            json!({
+                "name": field.name,
+                "type": format!("{:?}", field.data_type),
+                "nullable": field.is_nullable,
+                "labels": labels,
+                "values": values,
+            })
+        })
+        .collect();
+    let meta = schema
+        .metadata
+        .get("meta")
+        .map(|m| serde_json::from_str::<Value>(m).expect("meta JSON"));
+    json!({
+        "name": schema.metadata.get("name"),
+        "refId": schema.metadata.get("refId"),
+        "meta": meta,
+        "fields": fields,
+    })
+}
+
+fn array_values(array: &dyn Array) -> Vec<Value> {
+    match array.data_type() {
+        DataType::Int64 | DataType::Timestamp(_, _) => {
+            let a = array
+                .as_any()
+                .downcast_ref::<PrimitiveArray<i64>>()
+                .unwrap();
+            a.iter().map(|v| json!(v.copied())).collect()
+        }
+        DataType::Float64 => {
+            let a = array
+                .as_any()
+                .downcast_ref::<PrimitiveArray<f64>>()
+                .unwrap();
+            // Rounded so golden files do not hinge on the last bit of a float.
+            a.iter()
+                .map(|v| json!(v.map(|x| (x * 1e9).round() / 1e9)))
+                .collect()
+        }
+        DataType::Utf8 => {
+            let a = array.as_any().downcast_ref::<Utf8Array<i32>>().unwrap();
+            a.iter().map(|v| json!(v)).collect()
+        }
+        other => panic!("unexpected Arrow type {other:?}"),
+    }
+}
+
+/// Compares with `tests/golden/<name>.json`; `UPDATE_GOLDEN=1` rewrites the file instead.
+pub fn assert_golden(name: &str, actual: &Value) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.json"));
+    let rendered = serde_json::to_string_pretty(actual).unwrap() + "\n";
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, rendered).expect("write golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {}: run with UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        rendered, expected,
+        "frame differs from golden file {}; if the change is intended, run with UPDATE_GOLDEN=1 and review the diff",
+        path.display()
+    );
+}

@@ -1,0 +1,156 @@
+//! plugin.json against the rules of Grafana's plugin.json schema (draft-07, no extra keys) and
+//! against what the binary really supports.
+
+use serde_json::Value;
+
+fn plugin_json() -> Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/plugin.json"))
+        .expect("read plugin.json");
+    serde_json::from_str(&text).expect("plugin.json is JSON")
+}
+
+fn keys(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+fn is_semver(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_digit())
+                && (p == &"0" || !p.starts_with('0'))
+        })
+}
+
+#[test]
+fn follows_grafana_schema_rules() {
+    let json = plugin_json();
+    const ALLOWED: [&str; 30] = [
+        "$schema",
+        "id",
+        "type",
+        "info",
+        "name",
+        "dependencies",
+        "alerting",
+        "annotations",
+        "autoEnabled",
+        "backend",
+        "builtIn",
+        "category",
+        "enterpriseFeatures",
+        "executable",
+        "hideFromList",
+        "includes",
+        "logs",
+        "metrics",
+        "pascalName",
+        "preload",
+        "queryOptions",
+        "routes",
+        "skipDataQuery",
+        "state",
+        "streaming",
+        "tracing",
+        "iam",
+        "roles",
+        "extensions",
+        "languages",
+    ];
+    for key in keys(&json) {
+        assert!(
+            ALLOWED.contains(&key),
+            "plugin.json key {key:?} is not in Grafana's schema"
+        );
+    }
+    for required in ["type", "name", "id", "info", "dependencies"] {
+        assert!(json.get(required).is_some(), "plugin.json lacks {required}");
+    }
+    let id = json["id"].as_str().unwrap();
+    let parts: Vec<&str> = id.split('-').collect();
+    assert!(
+        (2..=3).contains(&parts.len())
+            && parts.iter().all(|p| !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+            && parts.last() == Some(&"datasource"),
+        "id {id:?} breaks the id pattern"
+    );
+    assert_eq!(id, "pulso-sentiment-datasource");
+    assert_eq!(json["type"], "datasource");
+
+    let info = &json["info"];
+    for key in keys(info) {
+        assert!(
+            [
+                "author",
+                "build",
+                "description",
+                "keywords",
+                "links",
+                "logos",
+                "screenshots",
+                "updated",
+                "version"
+            ]
+            .contains(&key),
+            "info.{key} is not in Grafana's schema"
+        );
+    }
+    assert!(is_semver(info["version"].as_str().unwrap()));
+    let updated = info["updated"].as_str().unwrap();
+    assert!(
+        updated.len() == 10 && chrono_like_date(updated),
+        "info.updated {updated:?}"
+    );
+    assert!(!info["keywords"].as_array().unwrap().is_empty());
+    for logo in ["small", "large"] {
+        let path = info["logos"][logo].as_str().unwrap();
+        assert!(path.ends_with(".svg"));
+        assert!(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(path)
+                .is_file(),
+            "{path} missing"
+        );
+    }
+    let dependency = json["dependencies"]["grafanaDependency"].as_str().unwrap();
+    assert!(
+        dependency.starts_with(">=") && is_semver(&dependency[2..]),
+        "{dependency}"
+    );
+}
+
+fn chrono_like_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().all(|(i, c)| {
+        if i == 4 || i == 7 {
+            *c == b'-'
+        } else {
+            c.is_ascii_digit()
+        }
+    })
+}
+
+#[test]
+fn flags_match_what_the_backend_serves() {
+    let json = plugin_json();
+    assert_eq!(json["backend"], true);
+    assert_eq!(json["executable"], "gpx_pulso");
+    // Alerting requires a backend; the backend answers QueryData for alert rules.
+    assert_eq!(json["alerting"], true);
+    assert_eq!(json["metrics"], true);
+    // Not served yet, so not claimed.
+    for unsupported in ["logs", "annotations", "tracing", "streaming"] {
+        assert!(
+            json.get(unsupported).is_none_or(|v| v == false),
+            "{unsupported} is claimed but not served"
+        );
+    }
+}

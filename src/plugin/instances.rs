@@ -10,7 +10,15 @@ use serde_json::Value;
 use thiserror::Error;
 use tokio::sync::Mutex;
 
+use crate::nlp::files::default_model_dir;
+use crate::nlp::onnx::OnnxSentimentModel;
+use crate::nlp::queue::ScoringQueue;
+use crate::scoring::{self, ScoringStats};
 use crate::store::{FeedbackStore, SqliteStore, StoreError};
+
+/// Requests that may wait for the model before callers are held back.
+const QUEUE_CAPACITY: usize = 64;
+const MAX_BATCH_TEXTS: usize = 256;
 
 #[derive(Debug, Error)]
 pub enum InstanceError {
@@ -20,8 +28,8 @@ pub enum InstanceError {
     MissingSettings,
     #[error("the data source's JSON settings are not valid JSON ({0}): save the data source settings again")]
     InvalidJsonData(String),
-    #[error("jsonData.sqlitePath must be a string, got {0}: update the data source config")]
-    InvalidSqlitePath(String),
+    #[error("jsonData.{field} must be a string, got {value}: update the data source config")]
+    InvalidPath { field: &'static str, value: String },
     #[error("cannot create the default database folder {folder}: {source}. Set sqlitePath in the data source settings to a writable location")]
     DefaultFolder {
         folder: PathBuf,
@@ -35,6 +43,8 @@ pub enum InstanceError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatasourceSettings {
     pub sqlite_path: PathBuf,
+    /// The sentiment model folder.
+    pub model_dir: PathBuf,
     /// Whether the path is Pulso's default, whose folder Pulso may create.
     pub is_default_path: bool,
 }
@@ -47,17 +57,23 @@ impl DatasourceSettings {
             serde_json::from_slice(json_data)
                 .map_err(|e| InstanceError::InvalidJsonData(e.to_string()))?
         };
-        match value.get("sqlitePath") {
-            Some(Value::String(path)) if !path.trim().is_empty() => Ok(Self {
-                sqlite_path: PathBuf::from(path.trim()),
-                is_default_path: false,
+        let path = |field: &'static str| match value.get(field) {
+            Some(Value::String(path)) if !path.trim().is_empty() => {
+                Ok(Some(PathBuf::from(path.trim())))
+            }
+            None | Some(Value::Null) | Some(Value::String(_)) => Ok(None),
+            Some(other) => Err(InstanceError::InvalidPath {
+                field,
+                value: other.to_string(),
             }),
-            None | Some(Value::Null) | Some(Value::String(_)) => Ok(Self {
-                sqlite_path: default_sqlite_path(),
-                is_default_path: true,
-            }),
-            Some(other) => Err(InstanceError::InvalidSqlitePath(other.to_string())),
-        }
+        };
+        let sqlite_path = path("sqlitePath")?;
+        let model_dir = path("modelPath")?.unwrap_or_else(default_model_dir);
+        Ok(Self {
+            is_default_path: sqlite_path.is_none(),
+            sqlite_path: sqlite_path.unwrap_or_else(default_sqlite_path),
+            model_dir,
+        })
     }
 }
 
@@ -69,15 +85,30 @@ pub fn default_sqlite_path() -> PathBuf {
     }
 }
 
+/// The model behind an instance, or why there is none.
+pub type ModelState = Result<(ScoringQueue, Arc<ScoringStats>), String>;
+
 struct Instance {
     updated_ms: i64,
     settings: DatasourceSettings,
     store: Arc<dyn FeedbackStore>,
+    model: ModelState,
+    scorer: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(scorer) = &self.scorer {
+            scorer.abort();
+        }
+    }
 }
 
 #[derive(Default)]
 pub struct Instances {
     by_datasource: Mutex<HashMap<(i64, String), Instance>>,
+    /// Models are shared by every data source that uses the same folder.
+    models: Mutex<HashMap<PathBuf, ScoringQueue>>,
 }
 
 impl Instances {
@@ -87,6 +118,14 @@ impl Instances {
         &self,
         context: Option<&pluginv2::PluginContext>,
     ) -> Result<Arc<dyn FeedbackStore>, InstanceError> {
+        Ok(self.instance(context).await?.0)
+    }
+
+    /// The store and the sentiment model state for the request's data source.
+    pub async fn instance(
+        &self,
+        context: Option<&pluginv2::PluginContext>,
+    ) -> Result<(Arc<dyn FeedbackStore>, ModelState), InstanceError> {
         let settings = context
             .and_then(|c| c.data_source_instance_settings.as_ref())
             .ok_or(InstanceError::MissingSettings)?;
@@ -95,7 +134,7 @@ impl Instances {
         let mut instances = self.by_datasource.lock().await;
         if let Some(instance) = instances.get(&key) {
             if instance.updated_ms == settings.last_updated_ms && instance.settings == parsed {
-                return Ok(instance.store.clone());
+                return Ok((instance.store.clone(), instance.model.clone()));
             }
         }
         if parsed.is_default_path {
@@ -107,15 +146,60 @@ impl Instances {
             }
         }
         let store: Arc<dyn FeedbackStore> = Arc::new(SqliteStore::open(&parsed.sqlite_path).await?);
+        let model: ModelState = self
+            .model(&parsed.model_dir)
+            .await
+            .map(|queue| (queue, Arc::new(ScoringStats::default())));
+        let scorer = match &model {
+            Ok((queue, stats)) => Some(scoring::spawn(store.clone(), queue.clone(), stats.clone())),
+            Err(reason) => {
+                tracing::warn!(%reason, "sentiment model unavailable; queries without sentiment still work");
+                None
+            }
+        };
         instances.insert(
             key,
             Instance {
                 updated_ms: settings.last_updated_ms,
                 settings: parsed,
                 store: store.clone(),
+                model: model.clone(),
+                scorer,
             },
         );
-        Ok(store)
+        Ok((store, model))
+    }
+
+    async fn model(&self, dir: &std::path::Path) -> Result<ScoringQueue, String> {
+        let mut models = self.models.lock().await;
+        if let Some(queue) = models.get(dir) {
+            return Ok(queue.clone());
+        }
+        let owned = dir.to_path_buf();
+        // Loading reads ~120 MB and builds the graph: keep it off the async threads.
+        let loaded = tokio::task::spawn_blocking(move || OnnxSentimentModel::load(&owned, 2))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+            .and_then(|model| {
+                use crate::nlp::SentimentModel;
+                if model.labels().is_empty() {
+                    Err(crate::nlp::NlpError::NoHead {
+                        path: model.files().dir.clone(),
+                    }
+                    .to_string())
+                } else {
+                    Ok(ScoringQueue::start(
+                        Arc::new(model),
+                        QUEUE_CAPACITY,
+                        MAX_BATCH_TEXTS,
+                    ))
+                }
+            });
+        if let Ok(queue) = &loaded {
+            models.insert(dir.to_path_buf(), queue.clone());
+        }
+        loaded
     }
 }
 

@@ -89,6 +89,8 @@ pub trait FeedbackStore: Send + Sync {
     ) -> Result<DimensionValues, StoreError>;
     /// Stores a batch in one transaction: every row lands, or none does.
     async fn insert_feedback(&self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError>;
+    /// Up to `limit` rows the active model has not scored yet, oldest first: `(id, text)`.
+    async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError>;
     /// Stores scores under `model_id`, replacing that model's earlier score for a row.
     async fn insert_scores(&self, model_id: &str, scores: &[NewScore]) -> Result<(), StoreError>;
     /// The model whose scores queries read; switching copies its scores in for queries.

@@ -344,6 +344,15 @@ impl FeedbackStore for SqliteStore {
         })
     }
 
+    async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, text FROM feedback WHERE label IS NULL ORDER BY id LIMIT ?")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
     async fn insert_scores(&self, model_id: &str, scores: &[NewScore]) -> Result<(), StoreError> {
         let scored_at_ms = chrono::Utc::now().timestamp_millis();
         let mut tx = self.pool.begin().await?;

@@ -87,7 +87,19 @@ impl Drop for PluginProcess {
     }
 }
 
+/// A model folder that does not exist: protocol tests run without background scoring, so
+/// their frames stay exactly as the fixture made them.
+pub const NO_MODEL: &str = "/nonexistent/pulso-model";
+
 pub fn context(sqlite_path: &Path, role: &str) -> pluginv2::PluginContext {
+    context_with_model(sqlite_path, role, Path::new(NO_MODEL))
+}
+
+pub fn context_with_model(
+    sqlite_path: &Path,
+    role: &str,
+    model_dir: &Path,
+) -> pluginv2::PluginContext {
     pluginv2::PluginContext {
         org_id: 1,
         plugin_id: "pulso-sentiment-datasource".to_string(),
@@ -101,7 +113,10 @@ pub fn context(sqlite_path: &Path, role: &str) -> pluginv2::PluginContext {
             id: 1,
             uid: "pulso-test".to_string(),
             name: "Pulso".to_string(),
-            json_data: serde_json::to_vec(&json!({ "sqlitePath": sqlite_path })).unwrap(),
+            json_data: serde_json::to_vec(
+                &json!({ "sqlitePath": sqlite_path, "modelPath": model_dir }),
+            )
+            .unwrap(),
             last_updated_ms: 1_700_000_000_000,
             ..Default::default()
         }),

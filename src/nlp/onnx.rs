@@ -1,0 +1,248 @@
+//! The ONNX Runtime backend: multilingual-e5-small with a folded sentiment head.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ort::environment::Environment;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::Tensor;
+use tokenizers::{Tokenizer, TruncationParams};
+
+use super::files::ModelFiles;
+use super::{prediction, NlpError, SentimentModel, TextError, TextResult};
+
+/// Longest batch in tokens; long texts go in smaller batches so memory stays bounded.
+const MAX_BATCH_TOKENS: usize = 16_384;
+const MAX_BATCH_TEXTS: usize = 64;
+
+/// ONNX Runtime allows one environment per process, bound to the library loaded first.
+static ENVIRONMENT: OnceLock<Result<(Environment, PathBuf), String>> = OnceLock::new();
+
+fn environment(library: &Path) -> Result<&'static Environment, NlpError> {
+    ENVIRONMENT
+        .get_or_init(|| {
+            let environment = ort::init_from(library)
+                .map_err(|e| e.to_string())?
+                .with_name("pulso")
+                .build()
+                .map_err(|e| e.to_string())?;
+            Ok((environment, library.to_path_buf()))
+        })
+        .as_ref()
+        .map(|(environment, _)| environment)
+        .map_err(|reason| NlpError::Runtime {
+            path: library.to_path_buf(),
+            reason: reason.clone(),
+        })
+}
+
+/// The ONNX Runtime version, e.g. "1.32.0", once a model has loaded the library. Read from
+/// the versioned file name the model build ships (`libonnxruntime.so.1.32.0`).
+pub fn runtime_version() -> Option<String> {
+    let (_, library) = ENVIRONMENT.get()?.as_ref().ok()?;
+    let resolved = std::fs::canonicalize(library).unwrap_or_else(|_| library.clone());
+    let name = resolved.file_name()?.to_str()?;
+    let version = name.split(".so.").nth(1)?;
+    Some(version.to_string())
+}
+
+/// One tokenised text, ready to batch.
+struct Encoded {
+    ids: Vec<i64>,
+    truncated: bool,
+}
+
+pub struct OnnxSentimentModel {
+    files: ModelFiles,
+    tokenizer: Tokenizer,
+    session: Mutex<Session>,
+    has_head: bool,
+}
+
+/// Raw outputs for one text.
+pub struct Inference {
+    pub embedding: Vec<f32>,
+    pub probabilities: Option<Vec<f32>>,
+    pub truncated: bool,
+}
+
+impl OnnxSentimentModel {
+    /// Loads the model folder. `intra_threads` bounds ONNX Runtime's threads per inference.
+    pub fn load(dir: &Path, intra_threads: usize) -> Result<Self, NlpError> {
+        let files = ModelFiles::open(dir)?;
+        let invalid = |path: &Path, reason: String| NlpError::InvalidFile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut tokenizer = Tokenizer::from_file(&files.tokenizer)
+            .map_err(|e| invalid(&files.tokenizer, e.to_string()))?;
+        // Padding is done per batch, to the batch's own longest text.
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: files.config.max_length,
+                ..Default::default()
+            }))
+            .map_err(|e| invalid(&files.tokenizer, e.to_string()))?;
+        let environment = environment(&files.runtime_library)?;
+        let session = Session::builder(environment)
+            .map_err(|e| invalid(&files.model, e.to_string()))?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| invalid(&files.model, e.to_string()))?
+            .with_intra_threads(intra_threads.max(1))
+            .map_err(|e| invalid(&files.model, e.to_string()))?
+            .commit_from_file(&files.model)
+            .map_err(|e| invalid(&files.model, e.to_string()))?;
+        let has_head = session
+            .outputs()
+            .iter()
+            .any(|o| o.name() == "probabilities");
+        if has_head && files.config.labels.is_empty() {
+            return Err(invalid(
+                &files.dir.join("config.json"),
+                "the model has a head but config.json lists no labels".to_string(),
+            ));
+        }
+        Ok(Self {
+            files,
+            tokenizer,
+            session: Mutex::new(session),
+            has_head,
+        })
+    }
+
+    pub fn files(&self) -> &ModelFiles {
+        &self.files
+    }
+
+    fn encode(&self, text: &str) -> Result<Encoded, NlpError> {
+        let input = format!("{}{}", self.files.config.input_prefix, text);
+        let encoding = self
+            .tokenizer
+            .encode(input, true)
+            .map_err(|e| NlpError::Inference(format!("tokenizer: {e}")))?;
+        Ok(Encoded {
+            ids: encoding.get_ids().iter().map(|&id| i64::from(id)).collect(),
+            truncated: !encoding.get_overflowing().is_empty(),
+        })
+    }
+
+    /// The token ids the model reads for `text`, prefix and special tokens included.
+    pub fn token_ids(&self, text: &str) -> Result<Vec<i64>, NlpError> {
+        Ok(self.encode(text)?.ids)
+    }
+
+    /// Runs the graph on texts, batching texts of similar length together so little padding
+    /// is computed. Results come back in input order.
+    pub fn infer(&self, texts: &[&str]) -> Result<Vec<Inference>, NlpError> {
+        let encoded = texts
+            .iter()
+            .map(|t| self.encode(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut order: Vec<usize> = (0..encoded.len()).collect();
+        order.sort_by_key(|&i| encoded[i].ids.len());
+        let mut results: Vec<Option<Inference>> = (0..encoded.len()).map(|_| None).collect();
+        let mut start = 0;
+        while start < order.len() {
+            // Sorted ascending, so the last text of a batch is its longest.
+            let mut end = start + 1;
+            while end < order.len()
+                && end - start < MAX_BATCH_TEXTS
+                && encoded[order[end]].ids.len() * (end + 1 - start) <= MAX_BATCH_TOKENS
+            {
+                end += 1;
+            }
+            let batch: Vec<&Encoded> = order[start..end].iter().map(|&i| &encoded[i]).collect();
+            for (slot, inference) in order[start..end].iter().zip(self.run_batch(&batch)?) {
+                results[*slot] = Some(inference);
+            }
+            start = end;
+        }
+        Ok(results.into_iter().flatten().collect())
+    }
+
+    fn run_batch(&self, batch: &[&Encoded]) -> Result<Vec<Inference>, NlpError> {
+        let rows = batch.len();
+        let width = batch.iter().map(|e| e.ids.len()).max().unwrap_or(1);
+        let pad = i64::from(self.files.config.pad_id);
+        let mut ids = vec![pad; rows * width];
+        let mut mask = vec![0i64; rows * width];
+        for (row, encoded) in batch.iter().enumerate() {
+            ids[row * width..row * width + encoded.ids.len()].copy_from_slice(&encoded.ids);
+            mask[row * width..row * width + encoded.ids.len()].fill(1);
+        }
+        let failed = |e: ort::Error| NlpError::Inference(e.to_string());
+        let ids = Tensor::from_array(([rows, width], ids)).map_err(failed)?;
+        let mask = Tensor::from_array(([rows, width], mask)).map_err(failed)?;
+        let mut session = self
+            .session
+            .lock()
+            .map_err(|_| NlpError::Inference("a previous inference panicked".to_string()))?;
+        let outputs = session
+            .run(ort::inputs!["input_ids" => ids, "attention_mask" => mask])
+            .map_err(failed)?;
+        let read = |name: &str| -> Result<Option<(usize, Vec<f32>)>, NlpError> {
+            let Some(value) = outputs.get(name) else {
+                return Ok(None);
+            };
+            let (shape, data) = value.try_extract_tensor::<f32>().map_err(failed)?;
+            let columns = shape.last().copied().unwrap_or(0) as usize;
+            Ok(Some((columns, data.to_vec())))
+        };
+        let (dim, embeddings) = read("embedding")?.ok_or_else(|| {
+            NlpError::Inference("model.onnx has no `embedding` output".to_string())
+        })?;
+        let probabilities = read("probabilities")?;
+        Ok(batch
+            .iter()
+            .enumerate()
+            .map(|(row, encoded)| Inference {
+                embedding: embeddings[row * dim..(row + 1) * dim].to_vec(),
+                probabilities: probabilities
+                    .as_ref()
+                    .map(|(n, p)| p[row * n..(row + 1) * n].to_vec()),
+                truncated: encoded.truncated,
+            })
+            .collect())
+    }
+}
+
+impl SentimentModel for OnnxSentimentModel {
+    fn model_id(&self) -> &str {
+        &self.files.config.model_id
+    }
+
+    fn labels(&self) -> &[String] {
+        &self.files.config.labels
+    }
+
+    fn predict(&self, texts: &[&str]) -> Result<Vec<TextResult>, NlpError> {
+        if !self.has_head {
+            return Err(NlpError::NoHead {
+                path: self.files.dir.clone(),
+            });
+        }
+        let scorable: Vec<&str> = texts
+            .iter()
+            .copied()
+            .filter(|t| !t.trim().is_empty())
+            .collect();
+        let mut inferred = self.infer(&scorable)?.into_iter();
+        Ok(texts
+            .iter()
+            .map(|text| {
+                if text.trim().is_empty() {
+                    return Err(TextError::Empty);
+                }
+                let inference = inferred.next().expect("one inference per non-empty text");
+                let probabilities = inference.probabilities.unwrap_or_default();
+                Ok(prediction(
+                    self.labels(),
+                    probabilities,
+                    inference.truncated,
+                ))
+            })
+            .collect())
+    }
+}

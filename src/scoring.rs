@@ -1,0 +1,124 @@
+//! The background scorer: keeps every stored row scored by the active model. When the model
+//! changes, the new one becomes active and rescores; earlier scores stay under their model id.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinHandle;
+
+use crate::nlp::queue::ScoringQueue;
+use crate::store::{FeedbackStore, NewScore, StoreError};
+
+const ROWS_PER_BATCH: u32 = 128;
+const IDLE_POLL: Duration = Duration::from_secs(2);
+const ERROR_BACKOFF: Duration = Duration::from_secs(10);
+
+/// Progress, for health checks.
+#[derive(Default)]
+pub struct ScoringStats {
+    rows_scored: AtomicU64,
+    /// Texts per second of the last batch, times 1,000 (atomics hold integers).
+    last_batch_milli_per_second: AtomicU64,
+}
+
+impl ScoringStats {
+    pub fn rows_scored(&self) -> u64 {
+        self.rows_scored.load(Ordering::Relaxed)
+    }
+
+    pub fn last_batch_texts_per_second(&self) -> Option<f64> {
+        match self.last_batch_milli_per_second.load(Ordering::Relaxed) {
+            0 => None,
+            milli => Some(milli as f64 / 1_000.0),
+        }
+    }
+}
+
+/// Scores one batch of unscored rows; returns how many were scored (0 when none are left).
+pub async fn score_next_batch(
+    store: &dyn FeedbackStore,
+    queue: &ScoringQueue,
+    stats: &ScoringStats,
+) -> Result<usize, ScoringError> {
+    let rows = store.unscored_feedback(ROWS_PER_BATCH).await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let started = Instant::now();
+    let texts = rows.iter().map(|(_, text)| text.clone()).collect();
+    let results = queue.score(texts).await?;
+    let model = queue.model();
+    let scores: Vec<NewScore> = rows
+        .iter()
+        .zip(results)
+        .filter_map(|((id, _), result)| {
+            let p = result.ok()?;
+            let probability = |name: &str| {
+                model
+                    .labels()
+                    .iter()
+                    .position(|l| l == name)
+                    .map_or(0.0, |i| f64::from(p.probabilities[i]))
+            };
+            Some(NewScore {
+                feedback_id: *id,
+                label: p.label.clone(),
+                score: f64::from(p.score),
+                p_negative: probability("negative"),
+                p_neutral: probability("neutral"),
+                p_positive: probability("positive"),
+            })
+        })
+        .collect();
+    if scores.is_empty() {
+        // Stored rows are never empty, so this means the model refuses them all; stop, loudly.
+        return Err(ScoringError::Unscorable { rows: rows.len() });
+    }
+    store.insert_scores(model.model_id(), &scores).await?;
+    let elapsed = started.elapsed().as_secs_f64().max(1e-6);
+    stats
+        .rows_scored
+        .fetch_add(scores.len() as u64, Ordering::Relaxed);
+    stats.last_batch_milli_per_second.store(
+        (scores.len() as f64 / elapsed * 1_000.0) as u64,
+        Ordering::Relaxed,
+    );
+    Ok(scores.len())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScoringError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Model(#[from] crate::nlp::NlpError),
+    #[error("the model could score none of {rows} stored rows")]
+    Unscorable { rows: usize },
+}
+
+/// Makes the queue's model active, then scores until the store has no unscored rows, and
+/// keeps watching for new ones.
+pub fn spawn(
+    store: Arc<dyn FeedbackStore>,
+    queue: ScoringQueue,
+    stats: Arc<ScoringStats>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let model_id = queue.model().model_id().to_string();
+        loop {
+            let outcome = match store.set_active_model(&model_id).await {
+                Ok(()) => score_next_batch(store.as_ref(), &queue, &stats).await,
+                Err(e) => Err(e.into()),
+            };
+            match outcome {
+                Ok(0) => tokio::time::sleep(IDLE_POLL).await,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "background scoring failed; retrying");
+                    tokio::time::sleep(ERROR_BACKOFF).await;
+                }
+            }
+        }
+    })
+}

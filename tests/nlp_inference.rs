@@ -1,0 +1,179 @@
+//! Real inference with the built model (`python3 models/build.py`): tokens, embeddings and
+//! probabilities against Python onnxruntime's reference outputs, and bad input per row.
+
+use std::path::{Path, PathBuf};
+
+use pulso::nlp::files::default_model_dir;
+use pulso::nlp::onnx::OnnxSentimentModel;
+use pulso::nlp::{NlpError, SentimentModel, TextError};
+use serde_json::Value;
+
+fn model_dir() -> PathBuf {
+    let dir = std::env::var_os("PULSO_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+            default_model_dir()
+        });
+    assert!(
+        dir.join("model.onnx").is_file(),
+        "no built model at {}: run `python3 models/build.py` first",
+        dir.display()
+    );
+    std::fs::canonicalize(dir).unwrap()
+}
+
+fn reference(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn matches_python_onnxruntime_within_1e3() {
+    let dir = model_dir();
+    let model = OnnxSentimentModel::load(&dir, 1).unwrap();
+    let reference = reference(&dir);
+    let tolerance = reference["tolerance"].as_f64().unwrap_or(1e-3) as f32;
+    for item in reference["items"].as_array().unwrap() {
+        let text = item["text"].as_str().unwrap();
+        // One text per run, as the reference was made: int8 activations are scaled per batch.
+        let inference = model.infer(&[text]).unwrap().remove(0);
+        for (i, expected) in item["embedding_first8"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let expected = expected.as_f64().unwrap() as f32;
+            assert!(
+                (inference.embedding[i] - expected).abs() <= tolerance,
+                "{text:?} embedding[{i}] = {} vs Python {expected}",
+                inference.embedding[i]
+            );
+        }
+        if let Some(expected) = item.get("probabilities").and_then(Value::as_array) {
+            let got = inference.probabilities.clone().expect("model has a head");
+            for (g, e) in got.iter().zip(expected) {
+                let e = e.as_f64().unwrap() as f32;
+                assert!(
+                    (g - e).abs() <= tolerance,
+                    "{text:?} probabilities {got:?} vs {expected:?}"
+                );
+            }
+        }
+        let norm: f32 = inference
+            .embedding
+            .iter()
+            .map(|x| x * x)
+            .sum::<f32>()
+            .sqrt();
+        assert!((norm - 1.0).abs() < 1e-3, "embedding is L2-normalised");
+        let expected_ids: Vec<i64> = item["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            model.token_ids(text).unwrap(),
+            expected_ids,
+            "{text:?} token ids"
+        );
+        let max_length = reference["max_length"].as_u64().unwrap() as usize;
+        assert_eq!(
+            inference.truncated,
+            expected_ids.len() == max_length,
+            "{text:?} truncation flag"
+        );
+    }
+}
+
+#[test]
+fn known_spanish_sentences_get_the_expected_labels() {
+    let dir = model_dir();
+    let model = OnnxSentimentModel::load(&dir, 1).unwrap();
+    if model.labels().is_empty() {
+        panic!("the model in {} has no trained head: train it with python3 models/train_head.py and rebuild", dir.display());
+    }
+    let cases = [
+        ("La comida llegó fría y tarde, pésimo servicio", "negative"),
+        (
+            "Nunca más pido aquí, el pollo vino crudo y nadie responde",
+            "negative",
+        ),
+        (
+            "¡Riquísimo el ceviche, volveremos con toda la familia!",
+            "positive",
+        ),
+        ("Bacán la atención, el lomo saltado buenazo", "positive"),
+        ("¿A qué hora cierran los domingos?", "neutral"),
+    ];
+    let texts: Vec<&str> = cases.iter().map(|(t, _)| *t).collect();
+    let results = model.predict(&texts).unwrap();
+    for ((text, expected), result) in cases.iter().zip(results) {
+        let p = result.unwrap();
+        assert_eq!(&p.label, expected, "{text:?}: {p:?}");
+        let sum: f32 = p.probabilities.iter().sum();
+        assert!((sum - 1.0).abs() < 1e-4);
+        assert!((-1.0..=1.0).contains(&p.score));
+    }
+}
+
+#[test]
+fn bad_texts_fail_alone_or_are_marked() {
+    let dir = model_dir();
+    let model = OnnxSentimentModel::load(&dir, 1).unwrap();
+    if model.labels().is_empty() {
+        return assert!(matches!(
+            model.predict(&["hola"]),
+            Err(NlpError::NoHead { .. })
+        ));
+    }
+    let long = "La comida estuvo rica pero el servicio fue lento. ".repeat(1_000);
+    let texts = [
+        "",
+        "   ",
+        long.as_str(),
+        "😋😋😋",
+        "这家餐厅的菜很好吃",
+        "Todo bien",
+    ];
+    let results = model.predict(&texts).unwrap();
+    assert_eq!(results[0], Err(TextError::Empty));
+    assert_eq!(results[1], Err(TextError::Empty));
+    let long_result = results[2].as_ref().unwrap();
+    assert!(
+        long_result.truncated,
+        "a 50,000-character text is truncated and marked"
+    );
+    for result in &results[3..] {
+        let p = result.as_ref().unwrap();
+        assert!(!p.truncated);
+        assert!(model.labels().contains(&p.label));
+    }
+}
+
+#[test]
+fn corrupt_files_are_named() {
+    let dir = model_dir();
+    for broken in ["model.onnx", "tokenizer.json"] {
+        let copy = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let target = copy.path().join(entry.file_name());
+            if entry.file_name() == broken {
+                std::fs::write(&target, b"this is not a model").unwrap();
+            } else {
+                std::os::unix::fs::symlink(entry.path(), &target).unwrap();
+            }
+        }
+        let error = OnnxSentimentModel::load(copy.path(), 1)
+            .err()
+            .expect("load must fail");
+        let message = error.to_string();
+        assert!(
+            message.contains(&copy.path().join(broken).display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("python3 models/build.py"), "{message}");
+    }
+}

@@ -1,0 +1,157 @@
+//! The whole sentiment path with the real model: `pulso demo` scores its rows, the plugin
+//! serves real net sentiment, `pulso score` scores a CSV, and health names the model.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+use grafana_plugin_sdk::pluginv2::{self, check_health_response::HealthStatus};
+use pulso::nlp::files::default_model_dir;
+use serde_json::json;
+
+fn model_dir() -> PathBuf {
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let dir = std::fs::canonicalize(default_model_dir())
+        .expect("a built model: run python3 models/build.py");
+    assert!(
+        dir.join("model.onnx").is_file(),
+        "no model.onnx in {}",
+        dir.display()
+    );
+    dir
+}
+
+#[tokio::test]
+async fn demo_rows_are_scored_and_served_as_real_net_sentiment() {
+    let model = model_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let output = Command::new(env!("CARGO_BIN_EXE_pulso"))
+        .args([
+            "demo", "--rows", "120", "--days", "3", "--seed", "5", "--db",
+        ])
+        .arg(&db)
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("scored 120 rows"), "{stderr}");
+
+    let plugin = PluginProcess::start();
+    let context = context_with_model(&db, "Viewer", &model);
+    let now = chrono::Utc::now().timestamp_millis();
+    let response = plugin
+        .data()
+        .await
+        .query_data(pluginv2::QueryDataRequest {
+            plugin_context: Some(context.clone()),
+            headers: HashMap::new(),
+            queries: vec![query(
+                "A",
+                json!({"queryType": "timeseries", "metric": "net_sentiment", "interval": "1d"}),
+                now - 4 * 24 * HOUR,
+                now,
+            )],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let frame = decode_frame(&response.responses["A"].frames[0]);
+    assert!(
+        frame["meta"]["notices"].is_null(),
+        "every row is scored: {}",
+        frame["meta"]
+    );
+    let values: Vec<f64> = frame["fields"][1]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    assert!(!values.is_empty(), "net sentiment has real values");
+    assert!(values.iter().all(|v| (-100.0..=100.0).contains(v)));
+    assert!(values.iter().any(|v| *v != 0.0));
+
+    let health = plugin
+        .diagnostics()
+        .await
+        .check_health(pluginv2::CheckHealthRequest {
+            plugin_context: Some(context),
+            headers: HashMap::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(health.status, HealthStatus::Ok as i32, "{}", health.message);
+    assert!(
+        health.message.contains("120 scored, 0 unscored"),
+        "{}",
+        health.message
+    );
+    assert!(
+        health
+            .message
+            .contains("labels negative, neutral, positive"),
+        "{}",
+        health.message
+    );
+    assert!(
+        health.message.contains("ONNX Runtime 1.32.0"),
+        "{}",
+        health.message
+    );
+}
+
+#[test]
+fn score_command_scores_a_csv_row_by_row() {
+    let model = model_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.csv");
+    let mut bytes =
+        b"id,comentario\n1,\"La comida llego fria y tarde, pesimo servicio\"\n2,\n3,".to_vec();
+    bytes.extend_from_slice(b"\xff\xfe roto\n4,Riquisimo todo\n");
+    std::fs::write(&input, bytes).unwrap();
+    let output = dir.path().join("out.csv");
+    let run = Command::new(env!("CARGO_BIN_EXE_pulso"))
+        .args(["score", "--text-column", "comentario", "--input"])
+        .arg(&input)
+        .arg("--output")
+        .arg(&output)
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut reader = csv::Reader::from_path(&output).unwrap();
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "id",
+            "comentario",
+            "label",
+            "score",
+            "p_negative",
+            "p_neutral",
+            "p_positive",
+            "truncated",
+            "error"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(&rows[0][2], "negative");
+    assert_eq!(&rows[1][8], "text is empty: there is nothing to score");
+    assert_eq!(&rows[2][8], "comentario is not valid UTF-8");
+    assert_eq!(&rows[3][2], "positive");
+    let p: f64 = rows[3][6].parse().unwrap();
+    assert!(p > 0.5);
+}

@@ -193,8 +193,10 @@ def main():
 
     t0 = time.perf_counter()
     import torch
-    if args.impl == "hf":
-        import transformers  # noqa: F401  (import cost counted with torch's, not in the load time)
+    tf_version = None
+    if args.impl == "hf":   # import cost counted with torch's, not in the load time
+        import transformers
+        tf_version = transformers.__version__
     t_import = time.perf_counter() - t0
     torch.set_num_threads(args.threads)
     from convert import q4bin
@@ -342,8 +344,8 @@ def main():
         "loadavg_end": os.getloadavg(),
         "env": {k: v for k, v in os.environ.items() if k.startswith(("OMP_", "MKL_", "KMP_"))},
     }
-    if args.impl == "hf":
-        doc["transformers_version"] = sys.modules["transformers"].__version__
+    if tf_version:
+        doc["transformers_version"] = tf_version
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2))
     print(f"wrote {out}")

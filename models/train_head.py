@@ -423,16 +423,21 @@ class TfidfRF:
         self.seed = seed
 
     def fit(self, texts, y, w):
+        """Applies the sample weights by a seeded weighted resample of the pool (same size):
+        fully grown trees ignore tiny per-row weights (they split down to pure leaves of
+        down-weighted public rows), which would turn the baseline into a majority vote."""
         from scipy.sparse import hstack
-        keep = w > 0
-        texts = [t for t, k in zip(texts, keep) if k]
+        draw = np.random.default_rng(self.seed).choice(len(texts), size=len(texts), replace=True,
+                                                       p=w / w.sum())
+        texts = [texts[i] for i in draw]
+        y = np.asarray(y)[draw]
         self.word = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=50000)
         self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3,
                                     sublinear_tf=True, max_features=50000)
         Xs = hstack([self.word.fit_transform(texts), self.char.fit_transform(texts)]).tocsr()
         self.rf = RandomForestClassifier(n_estimators=200, max_features="sqrt", min_samples_leaf=1,
                                          n_jobs=2, random_state=self.seed)
-        self.rf.fit(Xs, y[keep], sample_weight=w[keep])
+        self.rf.fit(Xs, y)
         return self
 
     def predict_proba(self, texts):
@@ -615,6 +620,11 @@ def main():
     p_pub = softmax(logits_of(Wp, bp, X_dev))
     dev["ablation_e5_head_public_data_only"] = metrics(y_dev, p_pub.argmax(1), p_pub)
 
+    # ablation: TF-IDF + RF trained on the authored train split only (its in-domain best case)
+    p_rfa = TfidfRF().fit([r["text"] for r in a_train], np.array([r["y"] for r in a_train]),
+                          np.ones(len(a_train))).predict_proba([r["text"] for r in a_dev])
+    dev["ablation_tfidf_rf_authored_only"] = metrics(y_dev, p_rfa.argmax(1), p_rfa)
+
     # breakdowns for the head
     pred_dev = p_dev.argmax(1)
     pred_rf = p_rf.argmax(1)
@@ -669,7 +679,8 @@ def main():
         f.write("\n")
     log("wrote", os.path.join(args.out, "evaluation.json"))
     for split, d in (("dev", dev), ("evomsa", ev["evomsa_tweets_5fold"])):
-        for name in ("e5_head", "tfidf_rf", "majority", "ablation_e5_head_public_data_only"):
+        for name in ("e5_head", "tfidf_rf", "majority", "ablation_e5_head_public_data_only",
+                     "ablation_tfidf_rf_authored_only"):
             if name in d:
                 m = d[name]
                 log(f"{split:7s} {name:36s} macroF1={m['macro_f1']:.4f} acc={m['accuracy']:.4f} "

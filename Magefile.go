@@ -139,6 +139,17 @@ func Bench() error {
 	return sh.RunV("cargo", "run", "--release", "--example", "bench", "--", "--rows", "1000000")
 }
 
+// BenchIngest measures import throughput on a generated 1,000,000-row CSV (BENCHMARKS.md).
+func BenchIngest() error {
+	return sh.RunV("cargo", "run", "--release", "--example", "ingest_bench", "--", "--rows", "1000000")
+}
+
+// BenchFreshness measures push-to-scored time at 100 mentions per second (BENCHMARKS.md).
+func BenchFreshness() error {
+	mg.Deps(Build, Model)
+	return sh.RunV("cargo", "run", "--release", "--example", "freshness_bench", "--", "--rate", "100", "--seconds", "20")
+}
+
 type pluginJSON struct {
 	ID         string `json:"id"`
 	Executable string `json:"executable"`

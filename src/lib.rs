@@ -4,6 +4,7 @@
 //! `plugin` is the thin protocol layer that maps them onto the plugin SDK.
 
 pub mod demo;
+pub mod ingest;
 pub mod nlp;
 pub mod plugin;
 pub mod query;

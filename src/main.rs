@@ -17,6 +17,8 @@ use pulso::scoring::{score_next_batch, ScoringStats};
 use pulso::store::{FeedbackStore, SqliteStore};
 use tracing_subscriber::prelude::*;
 
+mod ingest_cli;
+
 #[derive(Parser)]
 #[command(
     name = "pulso",
@@ -51,6 +53,9 @@ enum Command {
         #[arg(long)]
         no_score: bool,
     },
+    /// Import feedback from CSV, JSON or NDJSON files: columns are mapped, personal data is
+    /// redacted and re-imports store nothing twice. Each file is stored whole or not at all.
+    Ingest(ingest_cli::Args),
     /// Score every row of a CSV or JSON Lines file; writes the input columns plus label, score,
     /// p_negative, p_neutral, p_positive, truncated and error.
     Score {
@@ -188,6 +193,12 @@ async fn main() -> anyhow::Result<()> {
             let store = demo(&db, rows, days, seed).await?;
             if !no_score {
                 score_demo(&store, &model.unwrap_or_else(default_model_dir)).await?;
+            }
+        }
+        Some(Command::Ingest(args)) => {
+            let code = ingest_cli::run(args).await?;
+            if code != 0 {
+                std::process::exit(code);
             }
         }
         Some(Command::Score {

@@ -20,9 +20,16 @@ pub struct ScoringStats {
     rows_scored: AtomicU64,
     /// Texts per second of the last batch, times 1,000 (atomics hold integers).
     last_batch_milli_per_second: AtomicU64,
+    /// Wakes an idle scorer as soon as new rows are stored, instead of at its next poll.
+    new_rows: tokio::sync::Notify,
 }
 
 impl ScoringStats {
+    /// Tells the scorer that new rows are waiting.
+    pub fn wake(&self) {
+        self.new_rows.notify_one();
+    }
+
     pub fn rows_scored(&self) -> u64 {
         self.rows_scored.load(Ordering::Relaxed)
     }
@@ -112,7 +119,12 @@ pub fn spawn(
                 Err(e) => Err(e.into()),
             };
             match outcome {
-                Ok(0) => tokio::time::sleep(IDLE_POLL).await,
+                Ok(0) => {
+                    tokio::select! {
+                        () = tokio::time::sleep(IDLE_POLL) => {}
+                        () = stats.new_rows.notified() => {}
+                    }
+                }
                 Ok(_) => {}
                 Err(error) => {
                     tracing::warn!(%error, "background scoring failed; retrying");

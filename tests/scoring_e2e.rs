@@ -155,3 +155,82 @@ fn score_command_scores_a_csv_row_by_row() {
     let p: f64 = rows[3][6].parse().unwrap();
     assert!(p > 0.5);
 }
+
+/// A mention pushed through `POST /feedback` is scored by the background worker and shows up
+/// with its sentiment in a mentions query, without any restart or manual step.
+#[tokio::test]
+async fn pushed_mentions_are_scored_by_the_background_worker() {
+    let model = model_dir();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("push.db");
+    let plugin = PluginProcess::start();
+    let mut editor = context_with_model(&db, "Editor", &model);
+    let body = concat!(
+        "{\"id\": \"push-1\", \"text\": \"Pésimo, el pollo llegó frío y crudo, nunca más\"}\n",
+        "{\"id\": \"push-2\", \"text\": \"Bacán la atención, el ceviche buenazo, volveré\"}\n",
+    );
+    let request = pluginv2::CallResourceRequest {
+        plugin_context: Some(editor.clone()),
+        path: "feedback".into(),
+        method: "POST".into(),
+        url: "feedback?source_type=social&platform=twitter".into(),
+        body: body.as_bytes().to_vec().into(),
+        ..Default::default()
+    };
+    let mut stream = plugin
+        .resource()
+        .await
+        .call_resource(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let response = stream.message().await.unwrap().unwrap();
+    assert_eq!(
+        response.code,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+
+    editor.user.as_mut().unwrap().role = "Viewer".into();
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut labels = Vec::new();
+    // The model loads on the first request; after that scoring takes milliseconds.
+    for _ in 0..600 {
+        let response = plugin
+            .data()
+            .await
+            .query_data(pluginv2::QueryDataRequest {
+                plugin_context: Some(editor.clone()),
+                headers: HashMap::new(),
+                queries: vec![query(
+                    "A",
+                    json!({"queryType": "mentions", "limit": 10}),
+                    now - HOUR,
+                    now + HOUR,
+                )],
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let frame = decode_frame(&response.responses["A"].frames[0]);
+        let ids: Vec<String> = frame["fields"][1]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        labels = frame["fields"][8]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap_or("").to_string())
+            .collect();
+        if ids.len() == 2 && labels.iter().all(|l| l != "unscored" && !l.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    labels.sort();
+    assert_eq!(labels, ["negative", "positive"]);
+}

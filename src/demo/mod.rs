@@ -351,6 +351,8 @@ impl DemoGenerator {
                 language: language.code().to_owned(),
                 text,
                 rating,
+                rating_raw: rating.map(|r| r.to_string()),
+                redactions: 0,
                 event_time_ms: plan.event_time_ms,
                 external_id: external_id(plan.platform.id, self.seed, self.next_index),
             },

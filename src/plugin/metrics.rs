@@ -16,6 +16,9 @@ struct PerType {
 #[derive(Default)]
 pub struct Metrics {
     per_type: [PerType; 5],
+    /// Rows pushed through POST /feedback: stored, duplicate, rejected.
+    ingested: [AtomicU64; 3],
+    redactions: AtomicU64,
 }
 
 /// Index 4 collects queries that failed before their type was known.
@@ -37,6 +40,14 @@ impl Metrics {
         if failed {
             entry.errors.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Counts what one POST /feedback did (nothing when it was turned away as a whole).
+    pub fn record_ingest(&self, stored: u64, duplicates: u64, rejected: u64, redactions: u64) {
+        for (counter, value) in self.ingested.iter().zip([stored, duplicates, rejected]) {
+            counter.fetch_add(value, Ordering::Relaxed);
+        }
+        self.redactions.fetch_add(redactions, Ordering::Relaxed);
     }
 
     pub fn prometheus_text(&self) -> String {
@@ -70,6 +81,26 @@ impl Metrics {
                 let _ = writeln!(out, "{metric}{{query_type=\"{name}\"}} {value}");
             }
         }
+        let _ = writeln!(
+            out,
+            "# HELP pulso_feedback_rows_total Rows pushed through POST /feedback, by outcome.\n# TYPE pulso_feedback_rows_total counter"
+        );
+        for (counter, outcome) in self
+            .ingested
+            .iter()
+            .zip(["stored", "duplicate", "rejected"])
+        {
+            let _ = writeln!(
+                out,
+                "pulso_feedback_rows_total{{outcome=\"{outcome}\"}} {}",
+                counter.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP pulso_feedback_redactions_total Pieces of personal data replaced in pushed feedback.\n# TYPE pulso_feedback_redactions_total counter\npulso_feedback_redactions_total {}",
+            self.redactions.load(Ordering::Relaxed)
+        );
         out
     }
 }

@@ -1,13 +1,17 @@
 //! CallResource: `GET /dimensions` lists the dimension names, `GET /dimensions/<name>` their
-//! values, shaped as `[{text, value}]` for template variables.
+//! values, shaped as `[{text, value}]` for template variables; `POST /feedback` ingests a JSON
+//! array or NDJSON body for Editors and Admins.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use futures_util::stream::{self, BoxStream};
 use grafana_plugin_sdk::pluginv2::{self, resource_server::Resource};
 use serde_json::{json, Value};
 
 use super::Pulso;
+use crate::ingest::fields::parse_scale;
+use crate::ingest::{ingest, IngestError, IngestOptions, InputFormat, Mapping};
 use crate::query::{Dimension, DimensionValuesQuery, Filters};
 
 fn reply(code: i32, body: &Value) -> pluginv2::CallResourceResponse {
@@ -35,16 +39,21 @@ impl Pulso {
     ) -> pluginv2::CallResourceResponse {
         let path = request.path.split('?').next().unwrap_or_default();
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        if request.method != "GET" {
+        let allowed = match segments.as_slice() {
+            ["feedback"] => "POST",
+            _ => "GET",
+        };
+        if request.method != allowed {
             return error(
                 405,
                 format!(
-                    "method {} is not allowed on /{path}: use GET",
+                    "method {} is not allowed on /{path}: use {allowed}",
                     request.method
                 ),
             );
         }
         match segments.as_slice() {
+            ["feedback"] => self.post_feedback(request).await,
             ["dimensions"] => reply(200, &json!(Dimension::ALL.map(Dimension::name))),
             ["dimensions", name] => {
                 let Some(dimension) = Dimension::from_name(name) else {
@@ -80,10 +89,124 @@ impl Pulso {
             }
             _ => error(
                 404,
-                format!("no resource at /{path}: use /dimensions or /dimensions/<name>"),
+                format!("no resource at /{path}: use GET /dimensions, GET /dimensions/<name> or POST /feedback"),
             ),
         }
     }
+}
+
+/// Grafana's plugin channel carries at most 4 MiB; leave room for the envelope.
+pub const MAX_FEEDBACK_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// Roles that may write feedback.
+const WRITER_ROLES: [&str; 2] = ["Editor", "Admin"];
+
+impl Pulso {
+    async fn post_feedback(
+        &self,
+        request: &pluginv2::CallResourceRequest,
+    ) -> pluginv2::CallResourceResponse {
+        let context = request.plugin_context.as_ref();
+        let role = context
+            .and_then(|c| c.user.as_ref())
+            .map(|u| u.role.as_str())
+            .filter(|r| !r.is_empty())
+            .unwrap_or("None");
+        if !WRITER_ROLES.contains(&role) {
+            return error(
+                403,
+                format!("the role {role} may not add feedback: send it as a user with the Editor or Admin role in this organisation"),
+            );
+        }
+        if request.body.len() > MAX_FEEDBACK_BODY_BYTES {
+            return error(
+                413,
+                format!(
+                    "the body is {} bytes; POST /feedback takes at most {MAX_FEEDBACK_BODY_BYTES} bytes (3 MiB) because Grafana's plugin channel carries at most 4 MiB: send smaller chunks, e.g. 5,000 rows per request",
+                    request.body.len()
+                ),
+            );
+        }
+        let options = match feedback_options(&request.url) {
+            Ok(options) => options,
+            Err(e) => return error(400, e.to_string()),
+        };
+        let (store, model) = match self.instances.instance(context).await {
+            Ok(found) => found,
+            Err(e) => return error(500, e.to_string()),
+        };
+        let body = Box::new(std::io::Cursor::new(request.body.clone()));
+        match ingest(store.as_ref(), body, options, Arc::default()).await {
+            Ok(report) => {
+                if report.committed {
+                    self.metrics.record_ingest(
+                        report.stored,
+                        report.duplicates,
+                        report.rejected,
+                        report.redactions,
+                    );
+                }
+                if report.stored > 0 {
+                    if let Ok((_, stats)) = &model {
+                        stats.wake();
+                    }
+                }
+                let code = if report.committed { 200 } else { 422 };
+                reply(code, &json!(report))
+            }
+            Err(e @ (IngestError::Store(_) | IngestError::ReaderFailed)) => {
+                error(500, e.to_string())
+            }
+            Err(e) => error(400, e.to_string()),
+        }
+    }
+}
+
+/// Options from the query string: `source_type`, `platform`, `strict`, `redact_handles`,
+/// `timezone`, `rating_scale` and `map.FIELD=COLUMN`.
+fn feedback_options(url: &str) -> Result<IngestOptions, IngestError> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let mut mapping = Mapping::default();
+    let mut options = IngestOptions::new(InputFormat::Json, Mapping::default());
+    let flag = |name: &str, value: &str| match value {
+        "" | "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(IngestError::Option {
+            option: name.to_string(),
+            value: value.to_string(),
+            reason: "use true or false".into(),
+        }),
+    };
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        match name.as_ref() {
+            "source_type" => options.source_type = Some(value.into_owned()),
+            "platform" => options.platform = Some(value.into_owned()),
+            "strict" => options.strict = flag(&name, &value)?,
+            "redact_handles" => options.redact_handles = flag(&name, &value)?,
+            "timezone" => options.set_timezone("timezone", &value)?,
+            "rating_scale" => {
+                mapping.rating_scale = Some(parse_scale(&value).map_err(|reason| IngestError::Option {
+                    option: "rating_scale".into(),
+                    value: value.to_string(),
+                    reason,
+                })?);
+            }
+            other => match other.strip_prefix("map.") {
+                Some(field) => mapping.add_column_flag(&format!("{field}={value}"))?,
+                None => {
+                    return Err(IngestError::Option {
+                        option: "query parameter".into(),
+                        value: other.to_string(),
+                        reason: "use source_type, platform, strict, redact_handles, timezone, rating_scale or map.FIELD".into(),
+                    })
+                }
+            },
+        }
+    }
+    options.mapping = mapping;
+    // Pushed mentions without a time are stamped with when they arrived.
+    options.received_ms = Some(options.now_ms);
+    Ok(options)
 }
 
 #[tonic::async_trait]

@@ -42,8 +42,12 @@ pub struct NewFeedback {
     /// ISO 639-1 code: "es" or "en".
     pub language: String,
     pub text: String,
-    /// Star or survey rating when the source has one (1 to 5).
+    /// Star or survey rating when the source has one, normalised to 1 to 5.
     pub rating: Option<f64>,
+    /// The rating exactly as the source gave it ("8/10", "4 estrellas").
+    pub rating_raw: Option<String>,
+    /// How many pieces of personal data were replaced by placeholders in this row.
+    pub redactions: u32,
     /// When the consumer wrote it, milliseconds since the Unix epoch (UTC).
     pub event_time_ms: i64,
     /// Identifier at the source; unique per platform, so re-ingesting is idempotent.

@@ -78,6 +78,15 @@ pub enum StoreError {
     },
 }
 
+/// An open, all-or-nothing write of feedback rows.
+#[async_trait]
+pub trait FeedbackBatch: Send {
+    /// Adds rows; rows whose (platform, external id) is already stored are counted, not added.
+    async fn insert(&mut self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError>;
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
+}
+
 #[async_trait]
 pub trait FeedbackStore: Send + Sync {
     async fn timeseries(&self, query: &TimeseriesQuery) -> Result<Timeseries, StoreError>;
@@ -89,6 +98,9 @@ pub trait FeedbackStore: Send + Sync {
     ) -> Result<DimensionValues, StoreError>;
     /// Stores a batch in one transaction: every row lands, or none does.
     async fn insert_feedback(&self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError>;
+    /// Opens a write transaction that can take rows in several calls, for batches too large to
+    /// hold in memory. Nothing is visible to others until `commit`; dropping it rolls back.
+    async fn begin_batch(&self) -> Result<Box<dyn FeedbackBatch>, StoreError>;
     /// Up to `limit` rows the active model has not scored yet, oldest first: `(id, text)`.
     async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError>;
     /// Stores scores under `model_id`, replacing that model's earlier score for a row.

@@ -11,10 +11,14 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{Arguments, QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{
+    Arguments, ConnectOptions, Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool,
+};
 
 use super::sql::{self, Bind, Statement};
-use super::{FeedbackStore, InsertReport, NewFeedback, NewScore, StoreError, StoreHealth};
+use super::{
+    FeedbackBatch, FeedbackStore, InsertReport, NewFeedback, NewScore, StoreError, StoreHealth,
+};
 use crate::query::{
     DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery, DistributionRow,
     MentionRow, Mentions, MentionsQuery, Series, SeriesValues, Timeseries, TimeseriesQuery,
@@ -24,13 +28,15 @@ use crate::text::fold_for_search;
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations");
 
-/// SQLite allows 32,766 bound values per statement; 15 columns a row keeps well under it.
+/// SQLite allows 32,766 bound values per statement; 16 columns a row keeps well under it.
 const INSERT_ROWS_PER_STATEMENT: usize = 500;
 const MAX_TEXT_BYTES: usize = 100_000;
 const SENTIMENT_LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// For the dedicated connection each write batch opens.
+    options: SqliteConnectOptions,
     path: PathBuf,
 }
 
@@ -64,7 +70,7 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(open_error)?;
         MIGRATOR
@@ -76,8 +82,15 @@ impl SqliteStore {
             })?;
         Ok(Self {
             pool,
+            options,
             path: path.to_path_buf(),
         })
+    }
+
+    /// Closes every connection; the last one checkpoints the WAL into the database file, so a
+    /// finished import leaves no large `-wal` file behind.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     pub fn path(&self) -> &Path {
@@ -152,6 +165,79 @@ fn validate_row(index: usize, row: &NewFeedback) -> Result<(), StoreError> {
         ));
     }
     Ok(())
+}
+
+/// Page cache of a write batch's connection, in KiB; pages are allocated only as used.
+const BATCH_CACHE_KIB: u32 = 256 * 1024;
+
+/// One open write transaction; dropping it without `commit` rolls everything back.
+struct SqliteBatch {
+    connection: SqliteConnection,
+    ingest_time_ms: i64,
+    /// Rows offered so far, so validation errors carry the row's place in the whole batch.
+    rows_seen: usize,
+}
+
+#[async_trait]
+impl FeedbackBatch for SqliteBatch {
+    async fn insert(&mut self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError> {
+        for (index, row) in rows.iter().enumerate() {
+            validate_row(self.rows_seen + index, row)?;
+        }
+        self.rows_seen += rows.len();
+        let mut inserted = 0u64;
+        for chunk in rows.chunks(INSERT_ROWS_PER_STATEMENT) {
+            // OR IGNORE rather than ON CONFLICT DO NOTHING: a multi-row statement that may
+            // abort makes SQLite copy every page it touches into a statement journal, which
+            // cost more than the inserts. Rows are validated above, so the only constraint
+            // left to ignore is the duplicate (platform, external_id); a trigger's RAISE(ABORT)
+            // still aborts.
+            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT OR IGNORE INTO feedback (source_type, platform, region, city, category, \
+                 brand, product, language, text, text_folded, rating, rating_raw, redactions, \
+                 event_time_ms, ingest_time_ms, external_id) ",
+            );
+            builder.push_values(chunk, |mut b, row| {
+                b.push_bind(row.source_type.as_str())
+                    .push_bind(&row.platform)
+                    .push_bind(&row.region)
+                    .push_bind(&row.city)
+                    .push_bind(&row.category)
+                    .push_bind(&row.brand)
+                    .push_bind(&row.product)
+                    .push_bind(&row.language)
+                    .push_bind(&row.text)
+                    .push_bind(fold_for_search(&row.text))
+                    .push_bind(row.rating)
+                    .push_bind(&row.rating_raw)
+                    .push_bind(i64::from(row.redactions))
+                    .push_bind(row.event_time_ms)
+                    .push_bind(self.ingest_time_ms)
+                    .push_bind(&row.external_id);
+            });
+            inserted += builder
+                .build()
+                .execute(&mut self.connection)
+                .await?
+                .rows_affected();
+        }
+        Ok(InsertReport {
+            inserted,
+            duplicates: rows.len() as u64 - inserted,
+        })
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        sqlx::query("COMMIT").execute(&mut self.connection).await?;
+        Ok(self.connection.close().await?)
+    }
+
+    async fn rollback(mut self: Box<Self>) -> Result<(), StoreError> {
+        sqlx::query("ROLLBACK")
+            .execute(&mut self.connection)
+            .await?;
+        Ok(self.connection.close().await?)
+    }
 }
 
 #[async_trait]
@@ -306,42 +392,32 @@ impl FeedbackStore for SqliteStore {
     }
 
     async fn insert_feedback(&self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError> {
-        for (index, row) in rows.iter().enumerate() {
-            validate_row(index, row)?;
-        }
-        let ingest_time_ms = chrono::Utc::now().timestamp_millis();
-        let mut tx = self.pool.begin().await?;
-        let mut inserted = 0u64;
-        for chunk in rows.chunks(INSERT_ROWS_PER_STATEMENT) {
-            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT INTO feedback (source_type, platform, region, city, category, brand, \
-                 product, language, text, text_folded, rating, event_time_ms, ingest_time_ms, \
-                 external_id) ",
-            );
-            builder.push_values(chunk, |mut b, row| {
-                b.push_bind(row.source_type.as_str())
-                    .push_bind(&row.platform)
-                    .push_bind(&row.region)
-                    .push_bind(&row.city)
-                    .push_bind(&row.category)
-                    .push_bind(&row.brand)
-                    .push_bind(&row.product)
-                    .push_bind(&row.language)
-                    .push_bind(&row.text)
-                    .push_bind(fold_for_search(&row.text))
-                    .push_bind(row.rating)
-                    .push_bind(row.event_time_ms)
-                    .push_bind(ingest_time_ms)
-                    .push_bind(&row.external_id);
-            });
-            builder.push(" ON CONFLICT (platform, external_id) DO NOTHING");
-            inserted += builder.build().execute(&mut *tx).await?.rows_affected();
-        }
-        tx.commit().await?;
-        Ok(InsertReport {
-            inserted,
-            duplicates: rows.len() as u64 - inserted,
-        })
+        let mut batch = self.begin_batch().await?;
+        let report = batch.insert(rows).await?;
+        batch.commit().await?;
+        Ok(report)
+    }
+
+    async fn begin_batch(&self) -> Result<Box<dyn FeedbackBatch>, StoreError> {
+        // Its own connection, so a large import gets a large page cache without the pooled
+        // connections keeping it: with the everyday 64 MiB, SQLite spills the open transaction
+        // to the WAL and reads it back over and over. Closing the connection without COMMIT
+        // (a dropped batch, a crash) rolls everything back.
+        let mut connection = self
+            .options
+            .clone()
+            .pragma("cache_size", format!("-{BATCH_CACHE_KIB}"))
+            .connect()
+            .await?;
+        // IMMEDIATE takes the write lock now rather than failing to upgrade mid-batch.
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut connection)
+            .await?;
+        Ok(Box::new(SqliteBatch {
+            connection,
+            ingest_time_ms: chrono::Utc::now().timestamp_millis(),
+            rows_seen: 0,
+        }))
     }
 
     async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError> {
@@ -495,6 +571,8 @@ mod tests {
             language: "es".to_string(),
             text: text.to_string(),
             rating: Some(4.0),
+            rating_raw: Some("4".to_string()),
+            redactions: 0,
             event_time_ms: hour * HOUR,
             external_id: external_id.to_string(),
         }

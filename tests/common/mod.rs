@@ -168,6 +168,8 @@ pub async fn fixture_db(dir: &Path) -> PathBuf {
             language: if i % 6 == 5 { "en" } else { "es" }.to_string(),
             text: texts[i % 6].to_string(),
             rating: (i % 4 != 0).then_some((i % 5 + 1) as f64),
+            rating_raw: None,
+            redactions: 0,
             event_time_ms: FIXTURE_START_MS + (i as i64) * 2 * HOUR,
             external_id: format!("fx-{i}"),
         })

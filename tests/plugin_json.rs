@@ -4,9 +4,12 @@
 use serde_json::Value;
 
 fn plugin_json() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/plugin.json"))
-        .expect("read plugin.json");
-    serde_json::from_str(&text).expect("plugin.json is JSON")
+    read(concat!(env!("CARGO_MANIFEST_DIR"), "/plugin.json"))
+}
+
+fn read(path: &str) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
 }
 
 fn keys(value: &Value) -> Vec<&str> {
@@ -30,7 +33,36 @@ fn is_semver(s: &str) -> bool {
 
 #[test]
 fn follows_grafana_schema_rules() {
-    let json = plugin_json();
+    assert_follows_schema_rules(&plugin_json());
+}
+
+/// The packaged copy, with this build's version and date filled in. `go run mage.go test`
+/// packages first and sets PULSO_REQUIRE_DIST=1, so there it must exist.
+#[test]
+fn packaged_plugin_json_follows_the_rules_and_carries_the_build() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/dist/plugin.json");
+    if std::env::var("PULSO_REQUIRE_DIST").as_deref() != Ok("1")
+        && !std::path::Path::new(path).exists()
+    {
+        eprintln!("dist/plugin.json not built; run `go run mage.go package` to check it");
+        return;
+    }
+    let json = read(path);
+    assert_follows_schema_rules(&json);
+    assert_eq!(json["info"]["version"], env!("CARGO_PKG_VERSION"));
+    let mut without_build = json.clone();
+    let mut source = plugin_json();
+    for doc in [&mut without_build, &mut source] {
+        doc["info"]["version"] = Value::Null;
+        doc["info"]["updated"] = Value::Null;
+    }
+    assert_eq!(
+        without_build, source,
+        "dist/plugin.json differs beyond version and date"
+    );
+}
+
+fn assert_follows_schema_rules(json: &Value) {
     const ALLOWED: [&str; 30] = [
         "$schema",
         "id",
@@ -63,7 +95,7 @@ fn follows_grafana_schema_rules() {
         "extensions",
         "languages",
     ];
-    for key in keys(&json) {
+    for key in keys(json) {
         assert!(
             ALLOWED.contains(&key),
             "plugin.json key {key:?} is not in Grafana's schema"

@@ -299,3 +299,44 @@ pub fn assert_golden(name: &str, actual: &Value) {
         path.display()
     );
 }
+
+/// A demo database made by `pulso demo --no-score`: realistic rows over the 180 days before
+/// the current hour, none of them scored.
+pub fn demo_db(dir: &Path, rows: usize) -> PathBuf {
+    let path = dir.join("demo.db");
+    let output = Command::new(env!("CARGO_BIN_EXE_pulso"))
+        .arg("demo")
+        .arg("--db")
+        .arg(&path)
+        .args(["--rows", &rows.to_string(), "--no-score"])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run pulso demo");
+    assert!(
+        output.status.success(),
+        "pulso demo failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    path
+}
+
+/// One QueryData call; the RPC itself must succeed, whatever the single queries answer.
+pub async fn query_data(
+    plugin: &PluginProcess,
+    context: pluginv2::PluginContext,
+    queries: Vec<pluginv2::DataQuery>,
+) -> std::collections::HashMap<String, pluginv2::DataResponse> {
+    plugin
+        .data()
+        .await
+        .query_data(pluginv2::QueryDataRequest {
+            plugin_context: Some(context),
+            headers: std::collections::HashMap::new(),
+            queries,
+        })
+        .await
+        .expect("QueryData must not fail as a whole")
+        .into_inner()
+        .responses
+}

@@ -1,0 +1,123 @@
+import React, { useState } from 'react';
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { DataSourceSettings } from '@grafana/data';
+
+import { PulsoOptions, PulsoSecureOptions } from '../types';
+import { ConfigEditor, llmUrlError } from './ConfigEditor';
+
+type Options = DataSourceSettings<PulsoOptions, PulsoSecureOptions>;
+
+const SECRET = 'sk-super-secret-value';
+
+function options(overrides: Partial<Options> = {}): Options {
+  return {
+    id: 1,
+    uid: 'pulso',
+    orgId: 1,
+    name: 'Pulso',
+    type: 'pulso-sentiment-datasource',
+    typeName: 'Pulso',
+    typeLogoUrl: '',
+    access: 'proxy',
+    url: '',
+    user: '',
+    basicAuth: false,
+    basicAuthUser: '',
+    isDefault: true,
+    readOnly: false,
+    withCredentials: false,
+    jsonData: {},
+    secureJsonFields: {},
+    ...overrides,
+  } as Options;
+}
+
+function setup(initial: Options) {
+  const changes: Options[] = [];
+  function Harness() {
+    const [value, setValue] = useState(initial);
+    return (
+      <ConfigEditor
+        options={value}
+        onOptionsChange={(next) => {
+          changes.push(next);
+          setValue(next);
+        }}
+      />
+    );
+  }
+  const user = userEvent.setup();
+  const view = render(<Harness />);
+  return { user, changes, last: () => changes[changes.length - 1], view };
+}
+
+describe('ConfigEditor', () => {
+  it('shows the sections and the saved settings', () => {
+    setup(
+      options({
+        jsonData: {
+          sqlitePath: '/data/pulso.db',
+          modelPath: '/models/x',
+          llmUrl: 'http://llm:8000/v1',
+          llmModel: 'qwen',
+        },
+      })
+    );
+    expect(screen.getByRole('heading', { name: 'Storage and model' })).toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: 'Language model (optional)' })).toBeInTheDocument();
+    expect(screen.getByLabelText(/^SQLite database path/)).toHaveValue('/data/pulso.db');
+    expect(screen.getByLabelText(/^Model directory/)).toHaveValue('/models/x');
+    expect(screen.getByLabelText(/^Endpoint URL/)).toHaveValue('http://llm:8000/v1');
+    expect(screen.getByLabelText(/^Model(?! directory)/)).toHaveValue('qwen');
+  });
+
+  it('writes the jsonData keys the backend reads, and removes emptied ones', async () => {
+    const { user, last } = setup(options());
+    await user.type(screen.getByLabelText(/^SQLite database path/), '/tmp/p.db');
+    expect(last().jsonData).toEqual({ sqlitePath: '/tmp/p.db' });
+    await user.type(screen.getByLabelText(/^Model directory/), '/m');
+    await user.type(screen.getByLabelText(/^Endpoint URL/), 'http://localhost:11434/v1');
+    await user.type(screen.getByLabelText(/^Model(?! directory)/), 'llama3');
+    expect(last().jsonData).toEqual({
+      sqlitePath: '/tmp/p.db',
+      modelPath: '/m',
+      llmUrl: 'http://localhost:11434/v1',
+      llmModel: 'llama3',
+    });
+    await user.clear(screen.getByLabelText(/^SQLite database path/));
+    expect(last().jsonData).not.toHaveProperty('sqlitePath');
+  });
+
+  it('keeps a new API key in secureJsonData only', async () => {
+    const { user, last } = setup(options());
+    await user.type(screen.getByLabelText(/^API key/), 'abc');
+    expect(last().secureJsonData).toEqual({ llmApiKey: 'abc' });
+    expect(last().jsonData).toEqual({});
+    expect(screen.getByLabelText(/^API key/)).toHaveAttribute('type', 'password');
+  });
+
+  it('never shows a configured API key, and reset clears it', async () => {
+    const { user, last, view } = setup(options({ secureJsonFields: { llmApiKey: true } }));
+    const input = screen.getByLabelText(/^API key/);
+    expect(input).toHaveValue('configured');
+    expect(input).toBeDisabled();
+    expect(view.container.innerHTML).not.toContain(SECRET);
+
+    await user.click(screen.getByRole('button', { name: 'Reset' }));
+    expect(last().secureJsonFields).toEqual({ llmApiKey: false });
+    expect(last().secureJsonData).toEqual({ llmApiKey: '' });
+    expect(screen.getByLabelText(/^API key/)).toBeEnabled();
+    expect(screen.getByLabelText(/^API key/)).toHaveValue('');
+  });
+
+  it('validates the endpoint URL', () => {
+    expect(llmUrlError(undefined)).toBeUndefined();
+    expect(llmUrlError('http://localhost:11434/v1')).toBeUndefined();
+    expect(llmUrlError('https://api.example.com/v1')).toBeUndefined();
+    expect(llmUrlError('ftp://x')).toBe('Use an http:// or https:// URL');
+    expect(llmUrlError('localhost')).toMatch(/Not a valid URL/);
+    setup(options({ jsonData: { llmUrl: 'nope' } }));
+    expect(screen.getByText(/Not a valid URL/)).toBeInTheDocument();
+  });
+});

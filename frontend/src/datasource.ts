@@ -1,0 +1,98 @@
+import { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
+import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
+
+import { interpolateFilters } from './interpolate';
+import { DEFAULT_QUERY, Dimension, DimensionValue, PulsoOptions, PulsoQuery } from './types';
+import { PulsoVariableSupport } from './variables';
+
+/** How long the dimension values the editors list are reused before being fetched again. */
+const VALUES_TTL_MS = 60_000;
+
+export class DataSource extends DataSourceWithBackend<PulsoQuery, PulsoOptions> {
+  private readonly valueCache = new Map<string, { at: number; values: Promise<DimensionValue[]> }>();
+
+  constructor(instanceSettings: DataSourceInstanceSettings<PulsoOptions>) {
+    super(instanceSettings);
+    this.variables = new PulsoVariableSupport(this);
+  }
+
+  getDefaultQuery(_: CoreApp): Partial<PulsoQuery> {
+    return { ...DEFAULT_QUERY };
+  }
+
+  /** Hidden queries and queries that cannot run yet are not sent to the backend. */
+  filterQuery(query: PulsoQuery): boolean {
+    if (query.hide) {
+      return false;
+    }
+    if (!query.queryType) {
+      return false;
+    }
+    if (query.queryType === 'dimension_values' && !query.dimension) {
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Expands template variables: each filter value that is a variable becomes that variable's
+   * values (`$region` → `["Lima", "Cusco"]`); a variable on "All" (without a custom all value)
+   * removes its filter, because an absent filter means every value. Text fields are interpolated
+   * as plain strings.
+   */
+  applyTemplateVariables(query: PulsoQuery, scopedVars: ScopedVars): PulsoQuery {
+    const templateSrv = getTemplateSrv();
+    const out: PulsoQuery = { ...query };
+    const replace = (text: string) => templateSrv.replace(text, scopedVars);
+
+    const filters = interpolateFilters(query.filters, scopedVars, templateSrv);
+    if (filters) {
+      out.filters = filters;
+    } else {
+      delete out.filters;
+    }
+    if (typeof query.search === 'string') {
+      out.search = replace(query.search);
+    }
+    if (typeof query.interval === 'string' && query.interval !== '') {
+      out.interval = replace(query.interval);
+    }
+    // Dimension and metric pickers accept variables such as `$groupBy` too.
+    if (query.groupBy) {
+      out.groupBy = replace(query.groupBy) as Dimension;
+    }
+    if (query.dimension) {
+      out.dimension = replace(query.dimension) as Dimension;
+    }
+    if (query.metric) {
+      out.metric = replace(query.metric) as PulsoQuery['metric'];
+    }
+    return out;
+  }
+
+  /** `GET dimensions`: the dimension names the backend knows. */
+  getDimensions(): Promise<string[]> {
+    return this.getResource<string[]>('dimensions');
+  }
+
+  /**
+   * `GET dimensions/<name>`: every stored value of one dimension (no filters), cached for a
+   * minute so that opening a filter menu again does not refetch.
+   */
+  getDimensionValues(dimension: Dimension): Promise<DimensionValue[]> {
+    const now = Date.now();
+    const cached = this.valueCache.get(dimension);
+    if (cached && now - cached.at < VALUES_TTL_MS) {
+      return cached.values;
+    }
+    const values = this.getResource<DimensionValue[]>(`dimensions/${encodeURIComponent(dimension)}`).then(
+      (found) => (Array.isArray(found) ? found : []),
+      (error) => {
+        this.valueCache.delete(dimension);
+        throw error;
+      }
+    );
+    this.valueCache.set(dimension, { at: now, values });
+    return values;
+  }
+}

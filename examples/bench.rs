@@ -17,7 +17,8 @@ use grafana_plugin_sdk::pluginv2;
 use pulso::demo::{generate, DemoOptions};
 use pulso::query::{parse_query, Query, QueryInput};
 use pulso::store::sql;
-use pulso::store::{FeedbackStore, NewScore, SqliteStore};
+use pulso::store::{AspectScan, FeedbackStore, NewAspectScore, NewScore, SqliteStore, TermScan};
+use pulso::trends::aspects::aspects_of;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -75,33 +76,10 @@ async fn prepare(args: &Args) -> anyhow::Result<(SqliteStore, i64)> {
             args.rows,
             started.elapsed().as_secs_f64()
         );
-        // Fixture scores: a fixed pseudo-random label per row; the model is not under test here.
         let started = Instant::now();
         let mut scores = Vec::with_capacity(20_000);
         for id in 1..=args.rows as i64 {
-            let h = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-            let p = [
-                (h % 97) as f64 / 97.0,
-                ((h / 97) % 89) as f64 / 89.0,
-                ((h / 8633) % 83) as f64 / 83.0,
-            ];
-            let total = p.iter().sum::<f64>().max(1e-9);
-            let [n, u, q] = p.map(|x| x / total);
-            let label = if n >= u && n >= q {
-                "negative"
-            } else if q >= u {
-                "positive"
-            } else {
-                "neutral"
-            };
-            scores.push(NewScore {
-                feedback_id: id,
-                label: label.to_string(),
-                score: q - n,
-                p_negative: n,
-                p_neutral: u,
-                p_positive: q,
-            });
+            scores.push(fixture_score(id));
             if scores.len() == scores.capacity() {
                 store.insert_scores(BENCH_MODEL, &scores).await?;
                 scores.clear();
@@ -115,7 +93,100 @@ async fn prepare(args: &Args) -> anyhow::Result<(SqliteStore, i64)> {
             started.elapsed().as_secs_f64()
         );
     }
+    prepare_trends(&store).await?;
     Ok((store, end_time_ms))
+}
+
+/// A fixed pseudo-random label per row; the model is not under test here.
+fn fixture_score(id: i64) -> NewScore {
+    let h = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+    let p = [
+        (h % 97) as f64 / 97.0,
+        ((h / 97) % 89) as f64 / 89.0,
+        ((h / 8633) % 83) as f64 / 83.0,
+    ];
+    let total = p.iter().sum::<f64>().max(1e-9);
+    let [n, u, q] = p.map(|x| x / total);
+    let label = if n >= u && n >= q {
+        "negative"
+    } else if q >= u {
+        "positive"
+    } else {
+        "neutral"
+    };
+    NewScore {
+        feedback_id: id,
+        label: label.to_string(),
+        score: q - n,
+        p_negative: n,
+        p_neutral: u,
+        p_positive: q,
+    }
+}
+
+/// Terms for rows stored before term indexing, and fixture aspect results (each aspect a row
+/// names gets the row's fixture label), so the trend queries have data to read.
+async fn prepare_trends(store: &SqliteStore) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut indexed = 0;
+    loop {
+        let n = store.index_terms(20_000).await?;
+        if n == 0 {
+            break;
+        }
+        indexed += n;
+    }
+    if indexed > 0 {
+        eprintln!(
+            "indexed terms of {indexed} rows in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let aspects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM aspect_scores WHERE model_id = ?")
+        .bind(BENCH_MODEL)
+        .fetch_one(store.pool())
+        .await?;
+    if aspects > 0 {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let mut last_id = 0i64;
+    let mut stored = 0usize;
+    loop {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, text FROM feedback WHERE id > ? ORDER BY id LIMIT 20000")
+                .bind(last_id)
+                .fetch_all(store.pool())
+                .await?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        last_id = last.0;
+        let scores: Vec<NewScore> = rows.iter().map(|(id, _)| fixture_score(*id)).collect();
+        let aspects: Vec<NewAspectScore> = rows
+            .iter()
+            .zip(&scores)
+            .flat_map(|((id, text), score)| {
+                aspects_of(text)
+                    .into_iter()
+                    .map(move |aspect| NewAspectScore {
+                        feedback_id: *id,
+                        aspect,
+                        label: score.label.clone(),
+                        score: score.score,
+                    })
+            })
+            .collect();
+        stored += aspects.len();
+        store
+            .insert_analysis(BENCH_MODEL, &scores, &aspects)
+            .await?;
+    }
+    eprintln!(
+        "stored {stored} fixture aspect results in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -221,6 +292,42 @@ async fn main() -> anyhow::Result<()> {
             0,
         ),
         (
+            "trending_terms, 30 d vs 30 d before",
+            json!({"queryType": "trending_terms", "limit": 20}),
+            last_30d,
+            0,
+        ),
+        (
+            "trending_terms by region, 7 d vs 7 d before",
+            json!({"queryType": "trending_terms", "groupBy": "region", "limit": 10}),
+            last_7d,
+            0,
+        ),
+        (
+            "aspects distribution, 30 d",
+            json!({"queryType": "aspects"}),
+            last_30d,
+            0,
+        ),
+        (
+            "aspects timeseries share_negative, 30 d, 1 d",
+            json!({"queryType": "aspects", "view": "timeseries", "interval": "1d"}),
+            last_30d,
+            0,
+        ),
+        (
+            "anomalies share_negative by brand, 30 d, 1 d",
+            json!({"queryType": "anomalies", "groupBy": "brand"}),
+            last_30d,
+            0,
+        ),
+        (
+            "anomalies volume by region, brand filter, 30 d",
+            json!({"queryType": "anomalies", "metric": "volume", "groupBy": "region", "filters": {"brand": ["Qori Brasa"]}}),
+            last_30d,
+            0,
+        ),
+        (
             "mentions newest 10, last hour (small frame)",
             json!({"queryType": "mentions", "limit": 10}),
             last_hour,
@@ -254,6 +361,30 @@ async fn main() -> anyhow::Result<()> {
             Query::Mentions(q) => sql::mentions(q),
             Query::Distribution(q) => sql::distribution(q),
             Query::DimensionValues(q) => sql::dimension_values(q),
+            // The new types run Rust over rows; the baseline is the SQL that reads those rows.
+            Query::TrendingTerms(q) => sql::term_rows(&TermScan {
+                range: pulso::query::TimeRange {
+                    from_ms: q.previous_range().from_ms,
+                    to_ms: q.range.to_ms,
+                },
+                filters: q.filters.clone(),
+                group_by: q.group_by,
+            }),
+            Query::Aspects(q) => sql::aspect_counts(&AspectScan {
+                range: q.range,
+                filters: q.filters.clone(),
+                aspects: q.aspects.clone(),
+                buckets: (q.view == pulso::query::AspectView::Timeseries)
+                    .then_some((q.range.from_ms, q.bucket_ms)),
+            }),
+            Query::Anomalies(q) => sql::timeseries(&pulso::query::TimeseriesQuery {
+                range: q.extended_range(),
+                metric: q.metric,
+                group_by: q.group_by,
+                bucket_ms: q.bucket_ms,
+                filters: q.filters.clone(),
+            }),
+            Query::Insights(_) => bail!("insights are not benchmarked here"),
         };
         let request = pluginv2::QueryDataRequest {
             plugin_context: Some(context.clone()),
@@ -292,5 +423,56 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let _ = child.kill();
+    compare_term_sources(&store, last_30d).await?;
+    Ok(())
+}
+
+/// Why term hashes are stored at ingest: counting the stored hashes of the 60 days a 30-day
+/// trending query reads, against tokenising and stemming the same rows' text at query time.
+/// Both read through the same raw SQLite path the plugin uses.
+async fn compare_term_sources(store: &SqliteStore, (from, to): (i64, i64)) -> anyhow::Result<()> {
+    let range = pulso::query::TimeRange {
+        from_ms: from - (to - from) - 1,
+        to_ms: to,
+    };
+    let started = Instant::now();
+    let mut counts: HashMap<u32, u32> = HashMap::new();
+    let mut rows = 0;
+    store
+        .for_each_row(&sql::term_slices(range), |row| {
+            rows += 1;
+            for hash in pulso::trends::terms::decode(row.bytes(2)) {
+                *counts.entry(hash).or_default() += 1;
+            }
+        })
+        .await?;
+    let stored = started.elapsed();
+    let started = Instant::now();
+    let mut counts_from_text: HashMap<u32, u32> = HashMap::new();
+    let texts = sql::Statement {
+        sql: "SELECT text, language FROM feedback WHERE event_time_ms >= ? AND event_time_ms <= ?"
+            .to_string(),
+        binds: vec![sql::Bind::Int(range.from_ms), sql::Bind::Int(range.to_ms)],
+    };
+    store
+        .for_each_row(&texts, |row| {
+            let text = row.text(0).unwrap_or_default();
+            let language = row.text(1).unwrap_or_default();
+            for hash in pulso::trends::terms::term_hashes(text, language) {
+                *counts_from_text.entry(hash).or_default() += 1;
+            }
+        })
+        .await?;
+    let tokenised = started.elapsed();
+    anyhow::ensure!(
+        counts == counts_from_text,
+        "stored terms differ from the text's"
+    );
+    println!(
+        "\nterm counts over {rows} rows (60 d): stored hashes {} ms, tokenising text at query time {} ms ({:.1}× slower)",
+        ms(stored),
+        ms(tokenised),
+        tokenised.as_secs_f64() / stored.as_secs_f64()
+    );
     Ok(())
 }

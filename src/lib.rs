@@ -5,9 +5,11 @@
 
 pub mod demo;
 pub mod ingest;
+pub mod insights;
 pub mod nlp;
 pub mod plugin;
 pub mod query;
 pub mod scoring;
 pub mod store;
 pub mod text;
+pub mod trends;

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
 use crate::nlp::queue::ScoringQueue;
-use crate::store::{FeedbackStore, NewScore, StoreError};
+use std::collections::BTreeMap;
+
+use crate::store::{FeedbackStore, NewAspectScore, NewScore, StoreError};
+use crate::trends::aspects::{aspects_of, clauses_to_score, Aspect, Clause};
 
 const ROWS_PER_BATCH: u32 = 128;
 const IDLE_POLL: Duration = Duration::from_secs(2);
@@ -53,36 +56,91 @@ pub async fn score_next_batch(
         return Ok(0);
     }
     let started = Instant::now();
-    let texts = rows.iter().map(|(_, text)| text.clone()).collect();
+    // Clauses that name an aspect are scored in the same batch as the mentions, so a mixed
+    // review ("rico pero caro") gets praise for taste and a complaint about price.
+    let plans: Vec<Option<Vec<Clause>>> = rows.iter().map(|(_, t)| clauses_to_score(t)).collect();
+    let mut texts: Vec<String> = rows.iter().map(|(_, text)| text.clone()).collect();
+    for clauses in plans.iter().flatten() {
+        texts.extend(clauses.iter().map(|c| c.text.clone()));
+    }
     let results = queue.score(texts).await?;
     let model = queue.model();
-    let scores: Vec<NewScore> = rows
-        .iter()
-        .zip(results)
-        .filter_map(|((id, _), result)| {
-            let p = result.ok()?;
-            let probability = |name: &str| {
-                model
-                    .labels()
-                    .iter()
-                    .position(|l| l == name)
-                    .map_or(0.0, |i| f64::from(p.probabilities[i]))
-            };
-            Some(NewScore {
-                feedback_id: *id,
-                label: p.label.clone(),
-                score: f64::from(p.score),
-                p_negative: probability("negative"),
-                p_neutral: probability("neutral"),
-                p_positive: probability("positive"),
-            })
+    let probabilities = |p: &crate::nlp::Prediction| -> [f64; 3] {
+        ["negative", "neutral", "positive"].map(|name| {
+            model
+                .labels()
+                .iter()
+                .position(|l| l == name)
+                .map_or(0.0, |i| f64::from(p.probabilities[i]))
         })
-        .collect();
+    };
+    let mut clause_results = results[rows.len()..].iter();
+    let mut aspect_scores = Vec::new();
+    let mut scores = Vec::new();
+    for (((id, text), result), plan) in rows.iter().zip(&results).zip(&plans) {
+        let Ok(p) = result else {
+            // Skip this row's clauses too, to keep the clause results aligned.
+            for _ in plan.iter().flatten() {
+                clause_results.next();
+            }
+            continue;
+        };
+        let [p_negative, p_neutral, p_positive] = probabilities(p);
+        scores.push(NewScore {
+            feedback_id: *id,
+            label: p.label.clone(),
+            score: f64::from(p.score),
+            p_negative,
+            p_neutral,
+            p_positive,
+        });
+        // Per aspect: the summed probabilities of the clauses naming it.
+        let mut per_aspect: BTreeMap<Aspect, [f64; 3]> = BTreeMap::new();
+        match plan {
+            None => {
+                for aspect in aspects_of(text) {
+                    per_aspect.insert(aspect, [p_negative, p_neutral, p_positive]);
+                }
+            }
+            Some(clauses) => {
+                for clause in clauses {
+                    let Some(Ok(cp)) = clause_results.next() else {
+                        continue;
+                    };
+                    let probs = probabilities(cp);
+                    for aspect in &clause.aspects {
+                        let sum = per_aspect.entry(*aspect).or_insert([0.0; 3]);
+                        for (s, p) in sum.iter_mut().zip(probs) {
+                            *s += p;
+                        }
+                    }
+                }
+            }
+        }
+        for (aspect, [neg, neu, pos]) in per_aspect {
+            let total = (neg + neu + pos).max(1e-9);
+            let label = if neg >= neu && neg >= pos {
+                "negative"
+            } else if pos >= neu {
+                "positive"
+            } else {
+                "neutral"
+            };
+            aspect_scores.push(NewAspectScore {
+                feedback_id: *id,
+                aspect,
+                label: label.to_string(),
+                score: (pos - neg) / total,
+            });
+        }
+    }
     if scores.is_empty() {
         // Stored rows are never empty, so this means the model refuses them all; stop, loudly.
         return Err(ScoringError::Unscorable { rows: rows.len() });
     }
-    store.insert_scores(model.model_id(), &scores).await?;
+    store
+        .insert_analysis(model.model_id(), &scores, &aspect_scores)
+        .await?;
     let elapsed = started.elapsed().as_secs_f64().max(1e-6);
     stats
         .rows_scored

@@ -2,14 +2,18 @@
 //!
 //! The static tests read `provisioning/` the way Grafana does and check what Grafana would
 //! otherwise only report at run time: data source uids, unique dashboard uids and panel ids,
-//! variables that exist, alert rules with every required part. The protocol test builds a demo
-//! database with `pulso demo --no-score`, starts the real binary and sends every template
-//! variable query, every panel target and every alert rule's Pulso query through QueryData,
-//! substituting variables as the frontend does (every variable on "All", then the first value
-//! each variable's own query returns), and checks that each answer is OK, has frames, and has
-//! the shape its visualisation or alert rule needs; it does so on the unscored database and
-//! again once most rows carry (made-up) scores. A change to the query contract (a renamed
-//! metric, query type, dimension or field) therefore breaks these tests.
+//! variables that exist, query types that fit their visualisation, annotations that give
+//! events, alert rules with every required part. The protocol test builds a demo database with
+//! `pulso demo --no-score`, starts the real binary and sends every template variable query,
+//! every panel target, every dashboard annotation query and every alert rule's Pulso query
+//! through QueryData, substituting variables as the frontend does (every variable on "All", then
+//! the first value each variable's own query returns), and checks that each answer is OK, has
+//! frames, has the fields the query contract promises for the trend types (trending terms,
+//! aspects, anomalies, insights) and the shape its visualisation, annotation or alert rule
+//! needs; it does so on the unscored database and again once most rows carry (made-up) scores
+//! and aspect results. A change to the query contract (a renamed metric, query type, dimension
+//! or field) therefore breaks these tests, and provisioning broken on purpose (`breakages`)
+//! checks that the checks themselves still notice.
 
 mod common;
 
@@ -19,7 +23,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 use grafana_plugin_sdk::pluginv2;
-use pulso::store::{FeedbackStore, NewScore, SqliteStore};
+use pulso::store::{FeedbackStore, NewAspectScore, NewScore, SqliteStore};
+use pulso::trends::aspects::aspects_of;
 use serde_json::{json, Map, Value};
 
 /// Where docker-compose mounts this repository's `provisioning/` folder in Grafana.
@@ -40,6 +45,8 @@ const FILTER_VARIABLES: [(&str, &str); 4] = [
 /// Values the `label` column can take; pivoted panels name their fields after them.
 const SENTIMENT_LABELS: [&str; 4] = ["negative", "neutral", "positive", "unscored"];
 const DEMO_ROWS: usize = 20_000;
+/// The made-up model whose scores `score_most_rows` stores.
+const TEST_MODEL: &str = "provisioning-test-model";
 /// What a user types into a search box in the concrete-value runs.
 const SEARCH_SAMPLE: &str = "pollo";
 const MINUTE_MS: i64 = 60_000;
@@ -95,6 +102,7 @@ fn provisioned_datasource() -> Value {
     json!({"type": plugin_id, "uid": uid})
 }
 
+#[derive(Clone)]
 struct Dashboard {
     file: PathBuf,
     json: Value,
@@ -401,7 +409,8 @@ const INTERPOLATED_FIELDS: [&str; 5] = ["search", "interval", "groupBy", "dimens
 
 /// What the frontend's applyTemplateVariables does: a filter value that is only `$var` becomes
 /// the selected values, and the whole filter is dropped when "All" is selected; empty values
-/// and lists are dropped; the text fields get `$var` and `${var}` replaced by the value.
+/// and lists are dropped; the `aspects` list is expanded the same way (dropped on "All"); the
+/// text fields get `$var` and `${var}` replaced by the value.
 fn interpolate(query: &Value, selections: &Selections) -> Result<Value, String> {
     let Value::Object(map) = query else {
         return Err(format!("the query is not an object: {query}"));
@@ -411,6 +420,11 @@ fn interpolate(query: &Value, selections: &Selections) -> Result<Value, String> 
         let value = if key == "filters" {
             match interpolate_filters(value, selections)? {
                 Some(filters) => filters,
+                None => continue,
+            }
+        } else if let ("aspects", Value::Array(items)) = (key.as_str(), value) {
+            match interpolate_list(key, items, selections)? {
+                Some(values) => Value::Array(values),
                 None => continue,
             }
         } else if INTERPOLATED_FIELDS.contains(&key.as_str()) {
@@ -434,31 +448,42 @@ fn interpolate_filters(filters: &Value, selections: &Selections) -> Result<Optio
             out.insert(dimension.clone(), list.clone());
             continue;
         };
-        let mut values: Vec<Value> = Vec::new();
-        let mut all = false;
-        for item in items {
-            match item.as_str().and_then(whole_reference) {
-                Some(name) => match selections.get(name) {
-                    Some(Selection::All) => all = true,
-                    Some(Selection::Values(v)) => {
-                        values.extend(v.iter().cloned().map(Value::String));
-                    }
-                    Some(Selection::Text(t)) => values.push(Value::String(t.clone())),
-                    None => {
-                        return Err(format!(
-                            "filters.{dimension} uses ${name}, which is not a variable defined before it"
-                        ))
-                    }
-                },
-                None => values.push(interpolate_value(item, selections)?),
-            }
-        }
-        values.retain(|v| v != "");
-        if !all && !values.is_empty() {
+        let what = format!("filters.{dimension}");
+        if let Some(values) = interpolate_list(&what, items, selections)? {
             out.insert(dimension.clone(), Value::Array(values));
         }
     }
     Ok((!out.is_empty()).then_some(Value::Object(out)))
+}
+
+/// One list of values (a filter's, or `aspects`): `None` when a variable in it is on "All" or
+/// nothing is left, which the frontend sends as no list at all.
+fn interpolate_list(
+    what: &str,
+    items: &[Value],
+    selections: &Selections,
+) -> Result<Option<Vec<Value>>, String> {
+    let mut values: Vec<Value> = Vec::new();
+    let mut all = false;
+    for item in items {
+        match item.as_str().and_then(whole_reference) {
+            Some(name) => match selections.get(name) {
+                Some(Selection::All) => all = true,
+                Some(Selection::Values(v)) => {
+                    values.extend(v.iter().cloned().map(Value::String));
+                }
+                Some(Selection::Text(t)) => values.push(Value::String(t.clone())),
+                None => {
+                    return Err(format!(
+                        "{what} uses ${name}, which is not a variable defined before it"
+                    ))
+                }
+            },
+            None => values.push(interpolate_value(item, selections)?),
+        }
+    }
+    values.retain(|v| v != "");
+    Ok((!all && !values.is_empty()).then_some(values))
 }
 
 fn interpolate_value(value: &Value, selections: &Selections) -> Result<Value, String> {
@@ -525,12 +550,15 @@ enum Kind {
 struct Field {
     name: String,
     kind: Kind,
+    /// The Arrow type as decoded: `Utf8`, `Int64`, `Float64`, `Timestamp(..)`.
+    data_type: String,
     labels: Map<String, Value>,
     values: Vec<Value>,
 }
 
 #[derive(Debug, Clone)]
 struct Frame {
+    name: String,
     ref_id: String,
     fields: Vec<Field>,
 }
@@ -558,12 +586,14 @@ impl Frame {
                 Field {
                     name: f["name"].as_str().unwrap_or_default().to_string(),
                     kind,
+                    data_type: data_type.to_string(),
                     labels: f["labels"].as_object().cloned().unwrap_or_default(),
                     values: f["values"].as_array().cloned().unwrap_or_default(),
                 }
             })
             .collect();
         Self {
+            name: decoded["name"].as_str().unwrap_or_default().to_string(),
             ref_id: decoded["refId"].as_str().unwrap_or_default().to_string(),
             fields,
         }
@@ -642,6 +672,7 @@ fn transform(panel: &Value, frame: &Frame) -> Result<Frame, String> {
                 let mut fields = vec![Field {
                     name: format!("{row}\\{column}"),
                     kind: Kind::Text,
+                    data_type: "Utf8".to_string(),
                     labels: Map::new(),
                     values: row_values.into_iter().map(Value::String).collect(),
                 }];
@@ -649,10 +680,12 @@ fn transform(panel: &Value, frame: &Frame) -> Result<Frame, String> {
                 fields.extend(column_values.into_iter().map(|name| Field {
                     name,
                     kind: Kind::Number,
+                    data_type: "Float64".to_string(),
                     labels: Map::new(),
                     values: vec![Value::Null; rows],
                 }));
                 Frame {
+                    name: frame.name.clone(),
                     ref_id: frame.ref_id.clone(),
                     fields,
                 }
@@ -679,6 +712,7 @@ fn transform(panel: &Value, frame: &Frame) -> Result<Frame, String> {
                 let names = &frame.field(&name_field).unwrap().values;
                 let values = &frame.field(&value_field).unwrap().values;
                 Frame {
+                    name: frame.name.clone(),
                     ref_id: frame.ref_id.clone(),
                     fields: names
                         .iter()
@@ -686,6 +720,7 @@ fn transform(panel: &Value, frame: &Frame) -> Result<Frame, String> {
                         .map(|(name, value)| Field {
                             name: cell_text(name),
                             kind: Kind::Number,
+                            data_type: "Float64".to_string(),
                             labels: Map::new(),
                             values: vec![value.clone()],
                         })
@@ -718,6 +753,7 @@ fn transform(panel: &Value, frame: &Frame) -> Result<Frame, String> {
                     })
                     .collect();
                 Frame {
+                    name: frame.name.clone(),
                     ref_id: frame.ref_id.clone(),
                     fields,
                 }
@@ -740,19 +776,314 @@ fn pivots_labels(panel: &Value) -> bool {
         })
 }
 
-/// Query types each visualisation can draw.
+/// Aspect keys the backend knows (the contract's `aspects` list and frame values).
+const ASPECT_KEYS: [&str; 8] = [
+    "taste",
+    "price",
+    "service",
+    "delivery",
+    "hygiene",
+    "portion",
+    "freshness",
+    "packaging",
+];
+/// The threshold an anomalies query flags spikes at when it names none.
+const DEFAULT_ANOMALY_THRESHOLD: f64 = 3.5;
+
+/// What a target asks for, as far as the frame shape goes: its query type, with `:<view>` for
+/// the views that are not the type's default (`aspects:timeseries`, `anomalies:spikes`).
+fn query_kind(target: &Value) -> String {
+    let query_type = target["queryType"].as_str().unwrap_or_default();
+    let view = target["view"].as_str().unwrap_or_default();
+    let default_view = match query_type {
+        "aspects" => "distribution",
+        "anomalies" => "timeseries",
+        _ => "",
+    };
+    if view.is_empty() || view == default_view {
+        query_type.to_string()
+    } else {
+        format!("{query_type}:{view}")
+    }
+}
+
+/// The metric a target's frames carry, with each type's default.
+fn target_metric(target: &Value) -> &str {
+    match target["metric"].as_str().filter(|m| !m.is_empty()) {
+        Some(metric) => metric,
+        None => match target["queryType"].as_str().unwrap_or_default() {
+            "aspects" | "anomalies" => "share_negative",
+            _ => "volume",
+        },
+    }
+}
+
+fn target_group_by(target: &Value) -> Option<&str> {
+    target["groupBy"].as_str().filter(|g| !g.is_empty())
+}
+
+/// Query kinds (see [`query_kind`]) each visualisation can draw.
 fn fitting_query_types(panel_type: &str) -> Option<&'static [&'static str]> {
     Some(match panel_type {
-        "timeseries" => &["timeseries"],
+        "timeseries" => &["timeseries", "aspects:timeseries", "anomalies"],
         "stat" | "gauge" => &["timeseries", "distribution"],
-        "barchart" | "piechart" | "bargauge" => &["distribution"],
-        "table" => &["mentions", "distribution", "timeseries"],
+        "barchart" | "bargauge" => &["distribution", "aspects", "trending_terms"],
+        "piechart" => &["distribution"],
+        "table" => &[
+            "mentions",
+            "distribution",
+            "timeseries",
+            "trending_terms",
+            "aspects",
+            "insights",
+            "anomalies:spikes",
+        ],
         _ => return None,
     })
 }
 
-/// Whether `frames` (already transformed) have what a `panel_type` panel draws.
-fn panel_shape(panel_type: &str, frame: &Frame, target: &Value, all: bool) -> Result<(), String> {
+/// Query kinds Grafana can turn into annotations: a table with `time`, `timeEnd`, `title`,
+/// `text` and `tags`.
+const ANNOTATION_QUERY_TYPES: [&str; 1] = ["anomalies:spikes"];
+
+/// Query kinds an alert rule can reduce: time series, or a numeric table with unique labels.
+const ALERTABLE_QUERY_TYPES: [&str; 4] = [
+    "timeseries",
+    "distribution",
+    "anomalies",
+    "aspects:timeseries",
+];
+
+/// Checks `frame` against the frame name, field names and types the query contract (README,
+/// "Queries") promises for the trend types: trending_terms, aspects, anomalies and insights;
+/// older types are covered by the visualisation checks.
+fn contract_shape(target: &Value, frame: &Frame) -> Result<(), String> {
+    const TEXT: &str = "Utf8";
+    const INT: &str = "Int64";
+    const FLOAT: &str = "Float64";
+    const TIME: &str = "Timestamp";
+    let fields_are = |name: &str, expected: &[(&str, &str)]| -> Result<(), String> {
+        if frame.name != name {
+            return Err(format!("frame name {:?}, not {name:?}", frame.name));
+        }
+        let actual: Vec<(&str, &str)> = frame
+            .fields
+            .iter()
+            .map(|f| (f.name.as_str(), f.data_type.as_str()))
+            .collect();
+        let fits = actual.len() == expected.len()
+            && actual
+                .iter()
+                .zip(expected)
+                .all(|((n, t), (en, et))| n == en && t.starts_with(et));
+        if fits {
+            Ok(())
+        } else {
+            Err(format!("fields {actual:?}, the contract says {expected:?}"))
+        }
+    };
+    let texts = |name: &str| -> Vec<String> {
+        frame
+            .field(name)
+            .map(|f| f.values.iter().map(cell_text).collect())
+            .unwrap_or_default()
+    };
+    let numbers = |name: &str| -> Vec<Option<f64>> {
+        frame
+            .field(name)
+            .map(|f| f.values.iter().map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let wanted_aspects: Vec<String> = target["aspects"]
+        .as_array()
+        .map(|a| a.iter().map(cell_text).collect())
+        .unwrap_or_else(|| ASPECT_KEYS.map(str::to_string).to_vec());
+    let known_aspect = |aspect: &str| -> Result<(), String> {
+        if wanted_aspects.iter().any(|a| a == aspect) {
+            Ok(())
+        } else {
+            Err(format!(
+                "aspect {aspect:?} is not one of {wanted_aspects:?}"
+            ))
+        }
+    };
+    // Time series: a leading time field, then value fields of one name with labels of one key.
+    let wide = |name: &str, value_name: &str, label: Option<&str>| -> Result<(), String> {
+        if frame.name != name {
+            return Err(format!("frame name {:?}, not {name:?}", frame.name));
+        }
+        match frame.fields.first() {
+            Some(f) if f.name == "time" && f.data_type.starts_with(TIME) => {}
+            _ => return Err(format!("no leading time field: {:?}", frame.names())),
+        }
+        for f in &frame.fields[1..] {
+            let keys: Vec<&str> = f.labels.keys().map(String::as_str).collect();
+            if f.name != value_name
+                || f.kind != Kind::Number
+                || keys != label.into_iter().collect::<Vec<_>>()
+            {
+                return Err(format!(
+                    "value field {:?} ({}) with labels {:?}; the contract says {value_name:?}, numeric, labelled {label:?}",
+                    f.name, f.data_type, f.labels
+                ));
+            }
+        }
+        Ok(())
+    };
+    match query_kind(target).as_str() {
+        "trending_terms" => {
+            let group_by = target_group_by(target);
+            let mut expected: Vec<(&str, &str)> = group_by.map(|g| (g, TEXT)).into_iter().collect();
+            expected.extend([
+                ("term", TEXT),
+                ("count", INT),
+                ("countBefore", INT),
+                ("growth", FLOAT),
+                ("share", FLOAT),
+                ("avgScore", FLOAT),
+                ("exampleId", INT),
+            ]);
+            fields_are("trending_terms", &expected)?;
+            let min_support = target["minSupport"].as_f64().unwrap_or(5.0);
+            if let Some(low) = numbers("count")
+                .into_iter()
+                .flatten()
+                .find(|c| *c < min_support)
+            {
+                return Err(format!(
+                    "a term with {low} mentions, below minSupport {min_support}"
+                ));
+            }
+            let limit = target["limit"].as_u64().unwrap_or(20) as usize;
+            let mut per_group: BTreeMap<String, usize> = BTreeMap::new();
+            for group in group_by
+                .map(texts)
+                .unwrap_or_else(|| vec![String::new(); frame.rows()])
+            {
+                *per_group.entry(group).or_default() += 1;
+            }
+            if let Some((group, n)) = per_group.iter().find(|(_, n)| **n > limit) {
+                return Err(format!("{n} terms for {group:?}, above limit {limit}"));
+            }
+            Ok(())
+        }
+        "aspects" => {
+            fields_are(
+                "aspects",
+                &[
+                    ("aspect", TEXT),
+                    ("mentions", INT),
+                    ("positive", INT),
+                    ("neutral", INT),
+                    ("negative", INT),
+                    ("shareNegative", FLOAT),
+                    ("netSentiment", FLOAT),
+                    ("avgScore", FLOAT),
+                ],
+            )?;
+            texts("aspect").iter().try_for_each(|a| known_aspect(a))
+        }
+        "aspects:timeseries" => {
+            let metric = target_metric(target);
+            wide(metric, metric, Some("aspect"))?;
+            frame.fields[1..]
+                .iter()
+                .try_for_each(|f| known_aspect(&cell_text(&f.labels["aspect"])))
+        }
+        "anomalies" => wide("anomalies", "zscore", target_group_by(target)),
+        "anomalies:spikes" => {
+            fields_are(
+                "spikes",
+                &[
+                    ("time", TIME),
+                    ("timeEnd", TIME),
+                    ("title", TEXT),
+                    ("text", TEXT),
+                    ("tags", TEXT),
+                    ("group", TEXT),
+                    ("zscore", FLOAT),
+                    ("value", FLOAT),
+                    ("baseline", FLOAT),
+                    ("mentionIds", TEXT),
+                ],
+            )?;
+            let threshold = target["threshold"]
+                .as_f64()
+                .unwrap_or(DEFAULT_ANOMALY_THRESHOLD);
+            if let Some(low) = numbers("zscore")
+                .into_iter()
+                .find(|z| z.is_none_or(|z| z < threshold))
+            {
+                return Err(format!("a spike with z-score {low:?}, below {threshold}"));
+            }
+            let starts = numbers("time");
+            let ends = numbers("timeEnd");
+            if starts.iter().zip(&ends).any(|(s, e)| s.is_none() || e < s) {
+                return Err("a spike without a start, or ending before it starts".to_string());
+            }
+            Ok(())
+        }
+        "insights" => {
+            fields_are(
+                "insights",
+                &[
+                    ("kind", TEXT),
+                    ("finding", TEXT),
+                    ("evidenceIds", TEXT),
+                    ("suggestedAction", TEXT),
+                    ("generatedBy", TEXT),
+                ],
+            )?;
+            if let Some(kind) = texts("kind")
+                .into_iter()
+                .find(|k| !["summary", "driver", "suggestion"].contains(&k.as_str()))
+            {
+                return Err(format!("insight kind {kind:?}"));
+            }
+            if let Some(by) = texts("generatedBy")
+                .into_iter()
+                .find(|g| g != "offline" && !g.starts_with("llm:"))
+            {
+                return Err(format!("generatedBy {by:?}"));
+            }
+            if texts("finding").iter().any(|f| f.trim().is_empty()) {
+                return Err("an insight without a finding".to_string());
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether a frame becomes annotations the way Grafana's standard annotation support reads it:
+/// a `time` field, optionally `timeEnd`, and a `title` or `text` string, with string `tags`.
+fn annotation_shape(frame: &Frame) -> Result<(), String> {
+    let is = |name: &str, kind: Kind| frame.field(name).is_some_and(|f| f.kind == kind);
+    if !is("time", Kind::Time) {
+        return Err(format!("no time field: {:?}", frame.names()));
+    }
+    if frame.field("timeEnd").is_some() && !is("timeEnd", Kind::Time) {
+        return Err("timeEnd is not a time".to_string());
+    }
+    if !is("title", Kind::Text) && !is("text", Kind::Text) {
+        return Err(format!("no title or text field: {:?}", frame.names()));
+    }
+    if frame.field("tags").is_some() && !is("tags", Kind::Text) {
+        return Err("tags is not a string".to_string());
+    }
+    Ok(())
+}
+
+/// Whether `frames` (already transformed) have what a `panel_type` panel draws. `scored`: the
+/// database has sentiment, so aspect series exist.
+fn panel_shape(
+    panel_type: &str,
+    frame: &Frame,
+    target: &Value,
+    all: bool,
+    scored: bool,
+) -> Result<(), String> {
+    let kind = query_kind(target);
     match panel_type {
         "timeseries" => {
             match frame.fields.first() {
@@ -762,14 +1093,21 @@ fn panel_shape(panel_type: &str, frame: &Frame, target: &Value, all: bool) -> Re
             if frame.fields[1..].iter().any(|f| f.kind != Kind::Number) {
                 return Err(format!("a value field is not numeric: {:?}", frame.names()));
             }
-            if all && frame.count(Kind::Number) == 0 {
+            // Without aspect results (nothing scored) an aspect series has no value field.
+            let values_expected = all && (scored || kind != "aspects:timeseries");
+            if values_expected && frame.count(Kind::Number) == 0 {
                 return Err("no value field".to_string());
             }
-            if let Some(group_by) = target["groupBy"].as_str().filter(|g| !g.is_empty()) {
+            // The label the legend shows each series by.
+            let legend = match kind.as_str() {
+                "aspects:timeseries" => Some("aspect"),
+                _ => target_group_by(target),
+            };
+            if let Some(label) = legend {
                 for f in &frame.fields[1..] {
-                    if !f.labels.contains_key(group_by) {
+                    if !f.labels.contains_key(label) {
                         return Err(format!(
-                            "value field without the {group_by} label the legend shows: {:?}",
+                            "value field without the {label} label the legend shows: {:?}",
                             f.labels
                         ));
                     }
@@ -900,11 +1238,16 @@ fn the_provider_loads_the_three_dashboards() {
 
 #[test]
 fn dashboards_are_well_formed() {
+    let problems = dashboard_problems(&dashboards());
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// Everything Grafana would only show at run time as a broken dashboard.
+fn dashboard_problems(dashboards: &[Dashboard]) -> Vec<String> {
     let datasource = provisioned_datasource();
-    let dashboards = dashboards();
     let mut problems = Vec::new();
     let mut uids = HashSet::new();
-    for dashboard in &dashboards {
+    for dashboard in dashboards {
         let name = format!("{} ({})", dashboard.title(), dashboard.file.display());
         let mut problem = |text: String| problems.push(format!("{name}: {text}"));
         match dashboard.json["uid"].as_str() {
@@ -1015,6 +1358,12 @@ fn dashboards_are_well_formed() {
                 continue;
             }
             let panel_type = panel["type"].as_str().unwrap_or_default();
+            if panel["description"]
+                .as_str()
+                .is_none_or(|d| d.trim().is_empty())
+            {
+                problem(format!("panel {title:?} has no description"));
+            }
             if panel["datasource"] != datasource {
                 problem(format!(
                     "panel {title:?}: datasource {} is not {datasource}",
@@ -1039,13 +1388,18 @@ fn dashboards_are_well_formed() {
                 if !target["refId"].as_str().is_some_and(|r| ref_ids.insert(r)) {
                     problem(format!("panel {title:?}: missing or repeated refId"));
                 }
-                let query_type = target["queryType"].as_str().unwrap_or_default();
+                let query_type = query_kind(target);
                 match fitting_query_types(panel_type) {
-                    Some(fits) if fits.contains(&query_type) => {}
+                    Some(fits) if fits.contains(&query_type.as_str()) => {}
                     Some(fits) => problem(format!(
                         "panel {title:?}: a {panel_type} panel draws {fits:?}, not {query_type:?}"
                     )),
                     None => problem(format!("panel {title:?}: type {panel_type:?} not modelled")),
+                }
+                if panel_type == "timeseries" && query_type == "anomalies" {
+                    if let Err(e) = threshold_line(panel, target) {
+                        problem(format!("panel {title:?}: {e}"));
+                    }
                 }
                 let mut used = BTreeSet::new();
                 references(target, &mut used);
@@ -1058,15 +1412,89 @@ fn dashboards_are_well_formed() {
                 }
             }
         }
+
+        // Annotations: Grafana's built-in one, or Pulso queries whose frames become events.
+        for annotation in annotations(dashboard) {
+            let name = annotation["name"].as_str().unwrap_or("<unnamed>");
+            if annotation["builtIn"] == 1 {
+                continue;
+            }
+            if annotation["datasource"] != datasource {
+                problem(format!(
+                    "annotation {name:?}: datasource {} is not {datasource}",
+                    annotation["datasource"]
+                ));
+                continue;
+            }
+            let target = &annotation["target"];
+            if target["refId"].as_str().is_none_or(str::is_empty) {
+                problem(format!("annotation {name:?}: target without a refId"));
+            }
+            let kind = query_kind(target);
+            if !ANNOTATION_QUERY_TYPES.contains(&kind.as_str()) {
+                problem(format!(
+                    "annotation {name:?}: {kind:?} gives no events; use one of {ANNOTATION_QUERY_TYPES:?}"
+                ));
+            }
+            if annotation["enable"] != true {
+                problem(format!("annotation {name:?} is not enabled"));
+            }
+            let mut used = BTreeSet::new();
+            references(target, &mut used);
+            for r in used {
+                if !defined.contains(&r) {
+                    problem(format!(
+                        "annotation {name:?} uses ${r}, which is not a variable"
+                    ));
+                }
+            }
+        }
     }
-    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    problems
+}
+
+fn annotations(dashboard: &Dashboard) -> &[Value] {
+    dashboard.json["annotations"]["list"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+/// An anomalies panel draws its spike threshold as a line: a threshold step at the query's
+/// threshold, shown.
+fn threshold_line(panel: &Value, target: &Value) -> Result<(), String> {
+    let threshold = target["threshold"]
+        .as_f64()
+        .unwrap_or(DEFAULT_ANOMALY_THRESHOLD);
+    let defaults = &panel["fieldConfig"]["defaults"];
+    let steps = defaults["thresholds"]["steps"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    if !steps.iter().any(|s| s["value"].as_f64() == Some(threshold)) {
+        return Err(format!(
+            "no threshold step at the anomaly threshold {threshold}: {}",
+            defaults["thresholds"]
+        ));
+    }
+    let style = defaults["custom"]["thresholdsStyle"]["mode"]
+        .as_str()
+        .unwrap_or("off");
+    if style == "off" {
+        return Err("the threshold is not drawn (thresholdsStyle off)".to_string());
+    }
+    Ok(())
 }
 
 #[test]
 fn alert_rules_are_complete() {
+    let problems = alert_problems(&alert_file(), &dashboards());
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// Everything that would make Grafana reject an alert rule file, or a rule fail to evaluate.
+fn alert_problems(file: &Value, dashboards: &[Dashboard]) -> Vec<String> {
     let datasource = provisioned_datasource();
-    let file = alert_file();
-    let dashboards = dashboards();
     let mut problems = Vec::new();
     let mut uids = HashSet::new();
     for group in file["groups"].as_array().unwrap() {
@@ -1084,7 +1512,7 @@ fn alert_rules_are_complete() {
             ));
         }
     }
-    for (_, rule) in alert_rules(&file) {
+    for (_, rule) in alert_rules(file) {
         let uid = rule["uid"].as_str().unwrap_or_default();
         let title = rule["title"].as_str().unwrap_or_default();
         let mut problem = |text: String| problems.push(format!("rule {uid:?} ({title}): {text}"));
@@ -1205,12 +1633,10 @@ fn alert_rules_are_complete() {
                 if !matches!((from, to), (Some(f), Some(t)) if f > t && t >= 0) {
                     problem(format!("{ref_id}: relativeTimeRange {range}"));
                 }
-                if !["timeseries", "distribution"]
-                    .contains(&model["queryType"].as_str().unwrap_or_default())
-                {
+                let kind = query_kind(model);
+                if !ALERTABLE_QUERY_TYPES.contains(&kind.as_str()) {
                     problem(format!(
-                        "{ref_id}: queryType {} cannot be alerted on",
-                        model["queryType"]
+                        "{ref_id}: {kind:?} cannot be alerted on; use one of {ALERTABLE_QUERY_TYPES:?}"
                     ));
                 }
                 let mut used = BTreeSet::new();
@@ -1224,28 +1650,514 @@ fn alert_rules_are_complete() {
         }
     }
 
-    // The two rules the product promises.
-    let rules: Vec<&Value> = alert_rules(&file).into_iter().map(|(_, r)| r).collect();
-    let has_rule = |metric: &str, group_by: Option<&str>, evaluator: &str| {
+    // The rules the product promises.
+    let rules: Vec<&Value> = alert_rules(file).into_iter().map(|(_, r)| r).collect();
+    let has_rule = |kind: &str, metric: &str, group_by: Option<&str>, evaluator: &str| {
         rules.iter().any(|rule| {
-            let data = rule["data"].as_array().unwrap();
+            let data = rule["data"].as_array().map(Vec::as_slice).unwrap_or(&[]);
             let query = data.iter().find(|d| !is_expression(d));
             let condition = data.iter().find(|d| d["refId"] == rule["condition"]);
             query.is_some_and(|q| {
-                q["model"]["queryType"] == "timeseries"
-                    && q["model"]["metric"] == metric
+                query_kind(&q["model"]) == kind
+                    && target_metric(&q["model"]) == metric
                     && group_by.is_none_or(|g| q["model"]["groupBy"] == g)
             }) && condition
                 .is_some_and(|c| c["model"]["conditions"][0]["evaluator"]["type"] == evaluator)
         })
     };
-    if !has_rule("share_negative", Some("category"), "gt") {
+    if !has_rule("timeseries", "share_negative", Some("category"), "gt") {
         problems.push("no rule on share_negative by category above a threshold".to_string());
     }
-    if !has_rule("volume", None, "lt") {
+    if !has_rule("timeseries", "volume", None, "lt") {
         problems.push("no rule on volume below a threshold".to_string());
     }
-    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    if !has_rule("anomalies", "share_negative", Some("brand"), "gt") {
+        problems.push("no rule on unusual negative share (anomalies) by brand".to_string());
+    }
+    problems
+}
+
+// ------------------------------------------------------------------- broken on purpose
+
+/// Which checks must notice a breakage: the static ones, or running it through the plugin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Caught {
+    Statically,
+    ThroughThePlugin,
+}
+
+/// A deliberate breakage of the provisioning, and a piece of the problem the checks must
+/// report for it, so that a check that silently stops checking fails a test.
+struct Breakage {
+    what: &'static str,
+    /// The uid of the dashboard it breaks; `None` for the alert rules file.
+    dashboard: Option<&'static str>,
+    apply: fn(&mut Value),
+    caught: Caught,
+    expect: &'static str,
+}
+
+fn panel_mut<'a>(dashboard: &'a mut Value, title: &str) -> &'a mut Value {
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let at = panels
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| {
+            if p["title"] == title {
+                return Some((i, None));
+            }
+            let nested = p["panels"].as_array()?;
+            nested
+                .iter()
+                .position(|n| n["title"] == title)
+                .map(|j| (i, Some(j)))
+        })
+        .unwrap_or_else(|| panic!("no panel titled {title:?}"));
+    match at {
+        (i, None) => &mut dashboard["panels"][i],
+        (i, Some(j)) => &mut dashboard["panels"][i]["panels"][j],
+    }
+}
+
+fn annotation_mut<'a>(dashboard: &'a mut Value, name: &str) -> &'a mut Value {
+    dashboard["annotations"]["list"]
+        .as_array_mut()
+        .expect("annotations")
+        .iter_mut()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("no annotation named {name:?}"))
+}
+
+/// The Pulso query model of the alert rule with `uid`.
+fn alert_query_mut<'a>(file: &'a mut Value, uid: &str) -> &'a mut Value {
+    let rule = file["groups"]
+        .as_array_mut()
+        .expect("groups")
+        .iter_mut()
+        .flat_map(|g| g["rules"].as_array_mut().expect("rules").iter_mut())
+        .find(|r| r["uid"] == uid)
+        .unwrap_or_else(|| panic!("no alert rule {uid}"));
+    let item = rule["data"]
+        .as_array_mut()
+        .expect("rule data")
+        .iter_mut()
+        .find(|d| !is_expression(d))
+        .expect("a Pulso query");
+    &mut item["model"]
+}
+
+const TRENDS: Option<&str> = Some("pulso-consumer-trends");
+const DRILL_DOWN: Option<&str> = Some("pulso-region-category");
+const ANOMALY_RULE: &str = "pulso-brand-negative-anomaly";
+
+fn breakages() -> Vec<Breakage> {
+    use Caught::*;
+    vec![
+        // Static: what Grafana would load, but draw wrongly or not at all.
+        Breakage {
+            what: "the anomalies series drawn as a table",
+            dashboard: TRENDS,
+            apply: |d| panel_mut(d, "Anomalies by brand")["type"] = json!("table"),
+            caught: Statically,
+            expect: "a table panel draws",
+        },
+        Breakage {
+            what: "the threshold line away from the anomaly threshold",
+            dashboard: TRENDS,
+            apply: |d| {
+                panel_mut(d, "Anomalies by brand")["fieldConfig"]["defaults"]["thresholds"]
+                    ["steps"][1]["value"] = json!(35)
+            },
+            caught: Statically,
+            expect: "no threshold step at the anomaly threshold 3.5",
+        },
+        Breakage {
+            what: "the threshold line hidden",
+            dashboard: TRENDS,
+            apply: |d| {
+                panel_mut(d, "Anomalies by brand")["fieldConfig"]["defaults"]["custom"]
+                    ["thresholdsStyle"]["mode"] = json!("off")
+            },
+            caught: Statically,
+            expect: "the threshold is not drawn",
+        },
+        Breakage {
+            what: "aspect series in a bar chart",
+            dashboard: DRILL_DOWN,
+            apply: |d| panel_mut(d, "Aspect net sentiment over time")["type"] = json!("barchart"),
+            caught: Statically,
+            expect: "not \"aspects:timeseries\"",
+        },
+        Breakage {
+            what: "an annotation on the anomaly series instead of the spikes table",
+            dashboard: TRENDS,
+            apply: |d| {
+                annotation_mut(d, "Negative spikes by brand")["target"]["view"] =
+                    json!("timeseries")
+            },
+            caught: Statically,
+            expect: "gives no events",
+        },
+        Breakage {
+            what: "an annotation filtered by a variable that does not exist",
+            dashboard: TRENDS,
+            apply: |d| {
+                annotation_mut(d, "Negative spikes by brand")["target"]["filters"]["platform"] =
+                    json!(["$platform"])
+            },
+            caught: Statically,
+            expect: "uses $platform, which is not a variable",
+        },
+        Breakage {
+            what: "a panel without a description",
+            dashboard: TRENDS,
+            apply: |d| {
+                panel_mut(d, "Trending terms")
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("description");
+            },
+            caught: Statically,
+            expect: "\"Trending terms\" has no description",
+        },
+        Breakage {
+            what: "the insights table over the row above it",
+            dashboard: TRENDS,
+            apply: |d| panel_mut(d, "Insights")["gridPos"]["y"] = json!(49),
+            caught: Statically,
+            expect: "\"Insights\" overlaps another",
+        },
+        Breakage {
+            what: "an alert on the spikes table",
+            dashboard: None,
+            apply: |f| alert_query_mut(f, ANOMALY_RULE)["view"] = json!("spikes"),
+            caught: Statically,
+            expect: "\"anomalies:spikes\" cannot be alerted on",
+        },
+        Breakage {
+            what: "an alert on trending terms",
+            dashboard: None,
+            apply: |f| alert_query_mut(f, ANOMALY_RULE)["queryType"] = json!("trending_terms"),
+            caught: Statically,
+            expect: "\"trending_terms\" cannot be alerted on",
+        },
+        // Through the plugin: what only the backend's answers reveal.
+        Breakage {
+            what: "a misspelt aspect key",
+            dashboard: TRENDS,
+            apply: |d| {
+                panel_mut(d, "Aspect sentiment")["targets"][0]["aspects"] =
+                    json!(["taste", "delivey"])
+            },
+            caught: ThroughThePlugin,
+            expect: "unknown aspect \\\"delivey\\\"",
+        },
+        Breakage {
+            what: "a wrong view name on the spikes annotation",
+            dashboard: TRENDS,
+            apply: |d| {
+                annotation_mut(d, "Negative spikes by brand")["target"]["view"] = json!("spike")
+            },
+            caught: ThroughThePlugin,
+            expect: "unknown view \\\"spike\\\"",
+        },
+        Breakage {
+            what: "a metric the aspect series do not have",
+            dashboard: DRILL_DOWN,
+            apply: |d| {
+                panel_mut(d, "Aspect net sentiment over time")["targets"][0]["metric"] =
+                    json!("net_sentimen")
+            },
+            caught: ThroughThePlugin,
+            expect: "unknown metric \\\"net_sentimen\\\"",
+        },
+        Breakage {
+            what: "the anomalies panel fed the spikes view",
+            dashboard: TRENDS,
+            apply: |d| panel_mut(d, "Anomalies by brand")["targets"][0]["view"] = json!("spikes"),
+            caught: ThroughThePlugin,
+            expect: "a value field is not numeric",
+        },
+        Breakage {
+            what: "trending terms regrouped without updating the column override",
+            dashboard: DRILL_DOWN,
+            apply: |d| {
+                panel_mut(d, "Trending terms by region")["targets"][0]["groupBy"] =
+                    json!("category")
+            },
+            caught: ThroughThePlugin,
+            expect: "override for \"region\"",
+        },
+        Breakage {
+            what: "a misspelt column override on trending terms",
+            dashboard: TRENDS,
+            apply: |d| {
+                panel_mut(d, "Trending terms")["fieldConfig"]["overrides"][1]["matcher"]
+                    ["options"] = json!("countBefor")
+            },
+            caught: ThroughThePlugin,
+            expect: "override for \"countBefor\"",
+        },
+        Breakage {
+            what: "the aspect bar chart hiding a column the frame does not have",
+            dashboard: TRENDS,
+            apply: |d| {
+                panel_mut(d, "Aspect sentiment")["transformations"][0]["options"]["excludeByName"]
+                    ["share_negative"] = json!(true)
+            },
+            caught: ThroughThePlugin,
+            expect: "organize excludeByName names \"share_negative\"",
+        },
+        Breakage {
+            what: "the spikes table as an alert query, through the plugin too",
+            dashboard: None,
+            apply: |f| alert_query_mut(f, ANOMALY_RULE)["view"] = json!("spikes"),
+            caught: ThroughThePlugin,
+            expect: "not alertable",
+        },
+        Breakage {
+            what: "an anomaly alert with too short a baseline",
+            dashboard: None,
+            apply: |f| alert_query_mut(f, ANOMALY_RULE)["baselineBuckets"] = json!(1),
+            caught: ThroughThePlugin,
+            expect: "baselineBuckets 1",
+        },
+    ]
+}
+
+/// The dashboards and alert rules with one breakage applied.
+fn broken(
+    dashboards: &[Dashboard],
+    alerts: &Value,
+    breakage: &Breakage,
+) -> (Vec<Dashboard>, Value) {
+    let mut dashboards = dashboards.to_vec();
+    let mut alerts = alerts.clone();
+    match breakage.dashboard {
+        Some(uid) => {
+            let dashboard = dashboards
+                .iter_mut()
+                .find(|d| d.json["uid"] == uid)
+                .unwrap_or_else(|| panic!("no dashboard {uid}"));
+            (breakage.apply)(&mut dashboard.json);
+        }
+        None => (breakage.apply)(&mut alerts),
+    }
+    (dashboards, alerts)
+}
+
+fn missed(breakage: &Breakage, problems: &[String]) -> Option<String> {
+    (!problems.iter().any(|p| p.contains(breakage.expect))).then(|| {
+        format!(
+            "{}: no problem mentions {:?}; found {problems:#?}",
+            breakage.what, breakage.expect
+        )
+    })
+}
+
+#[test]
+fn broken_provisioning_is_caught_statically() {
+    let dashboards = dashboards();
+    let alerts = alert_file();
+    let mut misses = Vec::new();
+    for breakage in breakages()
+        .iter()
+        .filter(|b| b.caught == Caught::Statically)
+    {
+        let (dashboards, alerts) = broken(&dashboards, &alerts, breakage);
+        let problems = match breakage.dashboard {
+            Some(_) => dashboard_problems(&dashboards),
+            None => alert_problems(&alerts, &dashboards),
+        };
+        misses.extend(missed(breakage, &problems));
+    }
+    assert!(misses.is_empty(), "\n{}", misses.join("\n"));
+}
+
+/// Runs every breakage the plugin's answers must reveal (dashboards on "All" only), and returns
+/// the ones nothing reported; the harness's own problems are left as they were.
+async fn plugin_breakages_missed(harness: &mut Harness, dashboards: &[Dashboard]) -> Vec<String> {
+    let alerts = alert_file();
+    let now = now_ms();
+    let kept = std::mem::take(&mut harness.problems);
+    let mut misses = Vec::new();
+    for breakage in breakages()
+        .iter()
+        .filter(|b| b.caught == Caught::ThroughThePlugin)
+    {
+        let (dashboards, alerts) = broken(dashboards, &alerts, breakage);
+        match breakage.dashboard {
+            Some(uid) => {
+                let dashboard = dashboards.iter().find(|d| d.json["uid"] == uid).unwrap();
+                run_dashboard(harness, dashboard, now, true).await;
+            }
+            None => check_alert_queries(harness, &alerts, now).await,
+        }
+        let problems = std::mem::take(&mut harness.problems);
+        misses.extend(missed(breakage, &problems));
+    }
+    harness.problems = kept;
+    misses
+}
+
+/// A frame as the decoder would give it: `(name, Arrow type, labels, values)` per field.
+fn synthetic_frame(name: &str, fields: &[(&str, &str, Value, Value)]) -> Frame {
+    let fields: Vec<Value> = fields
+        .iter()
+        .map(|(n, t, labels, values)| json!({"name": n, "type": t, "labels": labels, "values": values}))
+        .collect();
+    Frame::from_decoded(&json!({"name": name, "refId": "A", "fields": fields}))
+}
+
+/// The contract checks notice a frame that drifted from the documented shape: a renamed or
+/// retyped field, an unknown aspect, a wrong label, a value the query excluded.
+#[test]
+fn contract_drift_is_caught() {
+    const TIME: &str = "Timestamp(Nanosecond, None)";
+    let none = Value::Null;
+    let trending = |count_name: &str, count_type: &str, counts: Value| {
+        let n = counts.as_array().unwrap().len();
+        let texts = json!(vec!["pollo"; n]);
+        let floats = json!(vec![1.5; n]);
+        let ints = json!(vec![3; n]);
+        synthetic_frame(
+            "trending_terms",
+            &[
+                ("term", "Utf8", none.clone(), texts),
+                (count_name, count_type, none.clone(), counts),
+                ("countBefore", "Int64", none.clone(), ints.clone()),
+                ("growth", "Float64", none.clone(), floats.clone()),
+                ("share", "Float64", none.clone(), floats.clone()),
+                ("avgScore", "Float64", none.clone(), floats),
+                ("exampleId", "Int64", none.clone(), ints),
+            ],
+        )
+    };
+    let terms = json!({"queryType": "trending_terms", "minSupport": 5, "limit": 2});
+    assert_eq!(
+        contract_shape(&terms, &trending("count", "Int64", json!([7, 5]))),
+        Ok(())
+    );
+    for (frame, why) in [
+        (trending("mentions", "Int64", json!([7])), "renamed"),
+        (trending("count", "Float64", json!([7.0])), "retyped"),
+        (
+            trending("count", "Int64", json!([7, 4])),
+            "below minSupport",
+        ),
+        (trending("count", "Int64", json!([7, 6, 5])), "above limit"),
+    ] {
+        assert!(contract_shape(&terms, &frame).is_err(), "{why}");
+    }
+    let grouped = json!({"queryType": "trending_terms", "groupBy": "region"});
+    assert!(
+        contract_shape(&grouped, &trending("count", "Int64", json!([7]))).is_err(),
+        "no region column"
+    );
+
+    let aspects = |aspect: &str| {
+        let mut fields = vec![("aspect", "Utf8", none.clone(), json!([aspect]))];
+        for n in ["mentions", "positive", "neutral", "negative"] {
+            fields.push((n, "Int64", none.clone(), json!([1])));
+        }
+        for n in ["shareNegative", "netSentiment", "avgScore"] {
+            fields.push((n, "Float64", none.clone(), json!([null])));
+        }
+        synthetic_frame("aspects", &fields)
+    };
+    let distribution = json!({"queryType": "aspects"});
+    assert_eq!(contract_shape(&distribution, &aspects("taste")), Ok(()));
+    assert!(contract_shape(&distribution, &aspects("sabor")).is_err());
+    let only_price = json!({"queryType": "aspects", "aspects": ["price"]});
+    assert!(contract_shape(&only_price, &aspects("taste")).is_err());
+
+    let wide = |name: &str, value: &str, labels: Value| {
+        synthetic_frame(
+            name,
+            &[
+                ("time", TIME, none.clone(), json!([1, 2])),
+                (value, "Float64", labels, json!([0.5, null])),
+            ],
+        )
+    };
+    let series = json!({"queryType": "aspects", "view": "timeseries"});
+    let taste = json!({"aspect": "taste"});
+    assert_eq!(
+        contract_shape(
+            &series,
+            &wide("share_negative", "share_negative", taste.clone())
+        ),
+        Ok(())
+    );
+    assert!(contract_shape(
+        &series,
+        &wide("net_sentiment", "net_sentiment", taste.clone())
+    )
+    .is_err());
+    assert!(contract_shape(
+        &series,
+        &wide("share_negative", "share_negative", json!({}))
+    )
+    .is_err());
+    let anomalies = json!({"queryType": "anomalies", "groupBy": "brand"});
+    let brand = json!({"brand": "Killa"});
+    assert_eq!(
+        contract_shape(&anomalies, &wide("anomalies", "zscore", brand.clone())),
+        Ok(())
+    );
+    assert!(contract_shape(&anomalies, &wide("anomalies", "z", brand)).is_err());
+    assert!(contract_shape(
+        &anomalies,
+        &wide("anomalies", "zscore", json!({"region": "Lima"}))
+    )
+    .is_err());
+
+    let spikes = |zscore: f64| {
+        let mut fields = vec![
+            ("time", TIME, none.clone(), json!([1])),
+            ("timeEnd", TIME, none.clone(), json!([2])),
+        ];
+        for n in ["title", "text", "tags", "group"] {
+            fields.push((n, "Utf8", none.clone(), json!(["x"])));
+        }
+        fields.push(("zscore", "Float64", none.clone(), json!([zscore])));
+        fields.push(("value", "Float64", none.clone(), json!([40.0])));
+        fields.push(("baseline", "Float64", none.clone(), json!([20.0])));
+        fields.push(("mentionIds", "Utf8", none.clone(), json!(["1, 2"])));
+        synthetic_frame("spikes", &fields)
+    };
+    let spike_query = json!({"queryType": "anomalies", "view": "spikes"});
+    assert_eq!(contract_shape(&spike_query, &spikes(4.0)), Ok(()));
+    assert!(
+        contract_shape(&spike_query, &spikes(2.0)).is_err(),
+        "below 3.5"
+    );
+    assert_eq!(annotation_shape(&spikes(4.0)), Ok(()));
+
+    let insights = |kind: &str, by: &str| {
+        let fields: Vec<(&str, &str, Value, Value)> = [
+            ("kind", kind),
+            ("finding", "Más quejas"),
+            ("evidenceIds", "1"),
+            ("suggestedAction", ""),
+            ("generatedBy", by),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n, "Utf8", none.clone(), json!([v])))
+        .collect();
+        synthetic_frame("insights", &fields)
+    };
+    let insight_query = json!({"queryType": "insights"});
+    assert_eq!(
+        contract_shape(&insight_query, &insights("driver", "offline")),
+        Ok(())
+    );
+    assert_eq!(
+        contract_shape(&insight_query, &insights("summary", "llm:qwen")),
+        Ok(())
+    );
+    assert!(contract_shape(&insight_query, &insights("note", "offline")).is_err());
+    assert!(contract_shape(&insight_query, &insights("driver", "gpt")).is_err());
 }
 
 // ---------------------------------------------------------------------- through the plugin
@@ -1424,13 +2336,20 @@ async fn resolve_variables(
     Some(selections)
 }
 
+/// Whether a query's figures come from sentiment scores (or, for aspects, from the scorer's
+/// aspect results), so an unscored database rightly leaves them empty.
+fn needs_scores(target: &Value) -> bool {
+    let kind = query_kind(target);
+    !target["filters"]["label"].is_null()
+        || !target["minConfidence"].is_null()
+        || kind.starts_with("aspects")
+        || target_metric(target) != "volume"
+}
+
 /// With every variable on All, every query must find demo rows (and ratios must have values,
 /// once rows are scored): otherwise the dashboard's time range or filters miss the data.
 fn expect_rows(target: &Value, frames: &[Frame], scored: bool) -> Result<(), String> {
-    let needs_scores = !target["filters"]["label"].is_null()
-        || !target["minConfidence"].is_null()
-        || target["metric"].as_str().is_some_and(|m| m != "volume");
-    if needs_scores && !scored {
+    if needs_scores(target) && !scored {
         return Ok(());
     }
     let values = || {
@@ -1439,12 +2358,14 @@ fn expect_rows(target: &Value, frames: &[Frame], scored: bool) -> Result<(), Str
             .flat_map(|f| f.fields.iter().filter(|f| f.kind == Kind::Number))
             .flat_map(|f| f.values.iter())
     };
-    let found = match target["queryType"].as_str().unwrap_or_default() {
-        "timeseries" if target["metric"].as_str().unwrap_or("volume") == "volume" => {
+    let found = match query_kind(target).as_str() {
+        "timeseries" if target_metric(target) == "volume" => {
             values().filter_map(Value::as_i64).sum::<i64>() > 0
         }
-        "timeseries" => values().any(|v| !v.is_null()),
+        "timeseries" | "aspects:timeseries" | "anomalies" => values().any(|v| !v.is_null()),
         "mentions" if !target["search"].as_str().unwrap_or_default().is_empty() => true,
+        // Spikes are rare by design: none in a range is a fine answer.
+        "anomalies:spikes" => true,
         _ => frames.iter().any(|f| f.rows() > 0),
     };
     if found {
@@ -1455,19 +2376,28 @@ fn expect_rows(target: &Value, frames: &[Frame], scored: bool) -> Result<(), Str
 }
 
 /// Scores three rows in four with a made-up model (negative, neutral, positive in turn, each
-/// with 0.8 confidence), so sentiment panels have figures and the unscored notice still shows.
+/// with 0.8 confidence), so sentiment panels have figures and the unscored notice still shows;
+/// each scored row also gets made-up sentiment for the aspects its text names (the lexicon's
+/// own aspects, labels turning with the aspect), so aspect panels have figures too.
 async fn score_most_rows(db: &Path) {
     let store = SqliteStore::open(db).await.expect("open the demo database");
-    let scores: Vec<NewScore> = (1..=DEMO_ROWS as i64)
-        .filter(|id| id % 4 != 0)
-        .map(|id| {
-            let (label, p) = match id % 3 {
-                0 => ("negative", [0.8, 0.15, 0.05]),
-                1 => ("neutral", [0.1, 0.8, 0.1]),
-                _ => ("positive", [0.05, 0.15, 0.8]),
-            };
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, text FROM feedback ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .expect("read the demo rows");
+    assert_eq!(rows.len(), DEMO_ROWS, "demo rows");
+    let scored: Vec<&(i64, String)> = rows.iter().filter(|(id, _)| id % 4 != 0).collect();
+    let label = |n: i64| match n.rem_euclid(3) {
+        0 => ("negative", [0.8, 0.15, 0.05]),
+        1 => ("neutral", [0.1, 0.8, 0.1]),
+        _ => ("positive", [0.05, 0.15, 0.8]),
+    };
+    let scores: Vec<NewScore> = scored
+        .iter()
+        .map(|(id, _)| {
+            let (label, p) = label(*id);
             NewScore {
-                feedback_id: id,
+                feedback_id: *id,
                 label: label.to_string(),
                 score: p[2] - p[0],
                 p_negative: p[0],
@@ -1476,12 +2406,35 @@ async fn score_most_rows(db: &Path) {
             }
         })
         .collect();
+    let aspects: Vec<NewAspectScore> = scored
+        .iter()
+        .flat_map(|(id, text)| {
+            aspects_of(text)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, aspect)| {
+                    let (label, p) = label(id + i as i64);
+                    NewAspectScore {
+                        feedback_id: *id,
+                        aspect,
+                        label: label.to_string(),
+                        score: p[2] - p[0],
+                    }
+                })
+        })
+        .collect();
+    assert!(
+        aspects.len() > scores.len() / 4,
+        "the demo texts name few aspects: {} for {} rows",
+        aspects.len(),
+        scores.len()
+    );
     store
-        .insert_scores("provisioning-test-model", &scores)
+        .insert_analysis(TEST_MODEL, &scores, &aspects)
         .await
-        .expect("insert scores");
+        .expect("insert scores and aspects");
     store
-        .set_active_model("provisioning-test-model")
+        .set_active_model(TEST_MODEL)
         .await
         .expect("activate the model");
 }
@@ -1524,11 +2477,60 @@ async fn check_panel(
             }
         }
         for frame in &frames {
-            let shaped = transform(panel, frame).and_then(|out| {
-                panel_shape(panel_type, &out, model, scenario.all)?;
+            let shaped = contract_shape(model, frame).and_then(|()| {
+                let out = transform(panel, frame)?;
+                panel_shape(panel_type, &out, model, scenario.all, harness.scored)?;
                 check_overrides(panel, &out)
             });
             if let Err(e) = shaped {
+                harness.problems.push(format!("{what} {model}: {e}"));
+            }
+        }
+    }
+}
+
+/// Runs a dashboard annotation's Pulso query the way Grafana does for the dashboard's range, and
+/// checks that its frames become events.
+async fn check_annotation(
+    harness: &mut Harness,
+    dashboard: &Dashboard,
+    annotation: &Value,
+    scenario: &Scenario,
+    selections: &Selections,
+    range: (i64, i64),
+) {
+    let name = annotation["name"].as_str().unwrap_or("<unnamed>");
+    let what = format!(
+        "{} / annotation {name:?} ({})",
+        dashboard.title(),
+        scenario.name
+    );
+    let model = match interpolate(&annotation["target"], selections) {
+        Ok(model) => model,
+        Err(e) => {
+            harness.problems.push(format!("{what}: {e}"));
+            return;
+        }
+    };
+    // Annotation queries get the dashboard's range over a full-width panel's data points.
+    let (interval_ms, max_data_points) = panel_interval_ms(&json!({}), range);
+    let answers = harness
+        .run(
+            &what,
+            std::slice::from_ref(&model),
+            range,
+            interval_ms,
+            max_data_points,
+        )
+        .await;
+    for frames in answers.into_iter().flatten() {
+        if scenario.all {
+            if let Err(e) = expect_rows(&model, &frames, harness.scored) {
+                harness.problems.push(format!("{what} {model}: {e}"));
+            }
+        }
+        for frame in &frames {
+            if let Err(e) = contract_shape(&model, frame).and_then(|()| annotation_shape(frame)) {
                 harness.problems.push(format!("{what} {model}: {e}"));
             }
         }
@@ -1571,9 +2573,8 @@ fn check_overrides(panel: &Value, frame: &Frame) -> Result<(), String> {
     Ok(())
 }
 
-async fn check_alert_queries(harness: &mut Harness, now: i64) {
-    let file = alert_file();
-    for (_, rule) in alert_rules(&file) {
+async fn check_alert_queries(harness: &mut Harness, file: &Value, now: i64) {
+    for (_, rule) in alert_rules(file) {
         let title = rule["title"].as_str().unwrap_or_default();
         for item in rule["data"].as_array().into_iter().flatten() {
             if is_expression(item) {
@@ -1598,7 +2599,7 @@ async fn check_alert_queries(harness: &mut Harness, now: i64) {
                 )
                 .await;
             for frame in answers.into_iter().flatten().flatten() {
-                if let Err(e) = alertable(&frame) {
+                if let Err(e) = contract_shape(model, &frame).and_then(|()| alertable(&frame)) {
                     harness
                         .problems
                         .push(format!("{what} {model}: not alertable: {e}"));
@@ -1612,19 +2613,38 @@ async fn check_alert_queries(harness: &mut Harness, now: i64) {
 async fn run_everything(harness: &mut Harness, dashboards: &[Dashboard]) {
     let now = now_ms();
     for dashboard in dashboards {
-        let range = dashboard_range(dashboard, now);
-        for scenario in scenarios(dashboard, harness.scored) {
-            let Some(selections) = resolve_variables(harness, dashboard, &scenario, range).await
-            else {
-                continue;
-            };
-            for panel in dashboard.query_panels() {
-                check_panel(harness, dashboard, panel, &scenario, &selections, range).await;
-            }
+        run_dashboard(harness, dashboard, now, false).await;
+    }
+    check_alert_queries(harness, &alert_file(), now).await;
+    assert!(harness.plugin.is_alive(), "the plugin died");
+}
+
+/// Runs a dashboard's variable queries, panel targets and annotations in every scenario, or
+/// with every variable on "All" only.
+async fn run_dashboard(harness: &mut Harness, dashboard: &Dashboard, now: i64, all_only: bool) {
+    let range = dashboard_range(dashboard, now);
+    for scenario in scenarios(dashboard, harness.scored) {
+        if all_only && !scenario.all {
+            continue;
+        }
+        let Some(selections) = resolve_variables(harness, dashboard, &scenario, range).await else {
+            continue;
+        };
+        for panel in dashboard.query_panels() {
+            check_panel(harness, dashboard, panel, &scenario, &selections, range).await;
+        }
+        for annotation in annotations(dashboard).iter().filter(|a| a["builtIn"] != 1) {
+            check_annotation(
+                harness,
+                dashboard,
+                annotation,
+                &scenario,
+                &selections,
+                range,
+            )
+            .await;
         }
     }
-    check_alert_queries(harness, now).await;
-    assert!(harness.plugin.is_alive(), "the plugin died");
 }
 
 /// Every provisioned query, first on a demo database no model has scored (what a fresh install
@@ -1647,6 +2667,9 @@ async fn every_provisioned_query_runs_through_the_plugin() {
     harness.plugin = PluginProcess::start();
     harness.scored = true;
     run_everything(&mut harness, &dashboards).await;
+    // The same checks must notice provisioning broken on purpose.
+    let misses = plugin_breakages_missed(&mut harness, &dashboards).await;
+    assert!(harness.plugin.is_alive(), "the plugin died");
 
     eprintln!(
         "{} dashboard, variable and alert queries ran through QueryData",
@@ -1658,6 +2681,11 @@ async fn every_provisioned_query_runs_through_the_plugin() {
         harness.problems.len(),
         harness.queries_run,
         harness.problems.join("\n")
+    );
+    assert!(
+        misses.is_empty(),
+        "breakages nothing reported:\n{}",
+        misses.join("\n")
     );
     // Every dashboard and alert query really ran: well over one per panel and database.
     let panels: usize = dashboards.iter().map(|d| d.query_panels().len()).sum();

@@ -5,9 +5,11 @@
  *      Grafana's theme, with a stubbed backendSrv and template service) with esbuild;
  *   2. copies @grafana/ui's icons and the Inter / Roboto Mono fonts where Grafana serves them;
  *   3. serves harness/public/ on a loopback port;
- *   4. drives Chromium (playwright-core, Debian's /usr/bin/chromium) through every query type,
- *      a filter multi-select, the variable editor and the config editor, in dark and light themes,
- *      asserting the JSON each editor emits and that the page logs no error;
+ *   4. drives Chromium (playwright-core, Debian's /usr/bin/chromium) through every query type
+ *      (trending terms, aspects, anomalies and insights included, with their range errors),
+ *      a filter multi-select, the variable editor, the annotation editor (anomalies spikes by
+ *      default) and the config editor, in dark and light themes, asserting the JSON each editor
+ *      emits and that the page logs no error;
  *   5. writes screenshots to harness/output/.
  * Exits non-zero on any failure. Options: --serve (build and serve only, for a manual look),
  * --theme=dark|light (one theme). CHROMIUM_PATH overrides the browser.
@@ -320,6 +322,147 @@ async function checkTheme(browser, baseUrl, theme) {
     );
     assert.ok((await state()).runs >= 10, 'selections run the query');
 
+    // The four analysis types keep the filters and minimum confidence set above.
+    const kept = { filters: filtered.filters, minConfidence: 0.7 };
+    /** Fills a text or number field and commits it with Enter. */
+    const enter = async (id, text) => {
+      await page.locator(id).fill(text);
+      await page.locator(id).press('Enter');
+    };
+    /** Blurs the focused field without focusing another (Tab would open the next tooltip). */
+    const blur = () => page.getByRole('heading', { name: 'Query editor', exact: true }).click();
+
+    step('trending terms');
+    await pickType('Trending terms');
+    const trending = { refId: 'A', queryType: 'trending_terms', minSupport: 5, limit: 20, ...kept };
+    await expectQuery(trending, 'Trending terms defaults');
+    assert.equal(await page.locator('#pulso-A-min-support').inputValue(), '5', 'min support shows its default');
+    assert.equal(await page.locator('#pulso-A-limit').inputValue(), '20', 'limit shows the trending default');
+    await enter('#pulso-A-min-support', '3');
+    await enter('#pulso-A-limit', '50');
+    await page.locator('#pulso-A-group-by').click();
+    await page.getByRole('option', { name: /^Product/ }).click();
+    const trendingSet = { ...trending, minSupport: 3, limit: 50, groupBy: 'product' };
+    await expectQuery(trendingSet, 'trending terms fields');
+    await page.locator('#pulso-A-limit').fill('501');
+    await page.locator('#pulso-A-min-support').fill('0');
+    await blur();
+    await queryEditor.getByText('Enter a whole number from 1 to 500').waitFor();
+    await queryEditor.getByText('Enter a whole number from 1 to 1000000').waitFor();
+    await shot('5-trending-terms');
+    await expectQuery(trendingSet, 'out-of-range min support and limit are not emitted');
+    await enter('#pulso-A-limit', '50');
+    await enter('#pulso-A-min-support', '3');
+
+    step('aspects');
+    await pickType('Aspects');
+    const aspects = { refId: 'A', queryType: 'aspects', view: 'distribution', ...kept };
+    await expectQuery(aspects, 'Aspects defaults');
+    await page.locator('#pulso-A-aspects').click();
+    for (const key of ['taste', 'price', 'service', 'delivery', 'hygiene', 'portion', 'freshness', 'packaging']) {
+      await page.getByRole('option', { name: new RegExp(`^${key} — `) }).waitFor();
+    }
+    await page.getByRole('option', { name: /^delivery — delivery \/ demora \/ motorizado/ }).click();
+    await page.getByRole('option', { name: /^service — / }).click();
+    await shot('6-aspects-menu');
+    await page.keyboard.press('Escape');
+    await expectQuery({ ...aspects, aspects: ['delivery', 'service'] }, 'aspects picked');
+    await queryEditor.getByRole('radio', { name: 'Series per aspect', exact: true }).click();
+    await expectQuery(
+      { ...aspects, view: 'timeseries', metric: 'share_negative', aspects: ['delivery', 'service'] },
+      'aspects time series view'
+    );
+    await page.locator('#pulso-A-metric').click();
+    await page.getByRole('option', { name: /^Average score/ }).click();
+    await enter('#pulso-A-interval', '1w');
+    await expectQuery(
+      { ...aspects, view: 'timeseries', metric: 'avg_score', interval: '1w', aspects: ['delivery', 'service'] },
+      'aspects metric and interval'
+    );
+    await queryEditor.getByRole('radio', { name: 'Table per aspect', exact: true }).click();
+    await expectQuery({ ...aspects, aspects: ['delivery', 'service'] }, 'back to the distribution view');
+
+    step('anomalies');
+    await pickType('Anomalies');
+    const anomalies = {
+      refId: 'A',
+      queryType: 'anomalies',
+      metric: 'share_negative',
+      interval: '1d',
+      baselineBuckets: 14,
+      threshold: 3.5,
+      view: 'timeseries',
+      ...kept,
+    };
+    await expectQuery(anomalies, 'Anomalies defaults');
+    await page.locator('#pulso-A-metric').click();
+    await page.getByRole('option', { name: /^Volume/ }).waitFor();
+    assert.equal(await page.getByRole('option').count(), 2, 'anomalies offer two metrics');
+    await page.getByRole('option', { name: /^Volume/ }).click();
+    await page.locator('#pulso-A-group-by').click();
+    await page.getByRole('option', { name: /^Region/ }).click();
+    await enter('#pulso-A-interval', '1h');
+    await enter('#pulso-A-baseline-buckets', '30');
+    await enter('#pulso-A-threshold', '2.5');
+    await queryEditor.getByRole('radio', { name: 'Spikes', exact: true }).click();
+    const anomaliesSet = {
+      ...anomalies,
+      metric: 'volume',
+      groupBy: 'region',
+      interval: '1h',
+      baselineBuckets: 30,
+      threshold: 2.5,
+      view: 'spikes',
+    };
+    await expectQuery(anomaliesSet, 'anomalies fields');
+    await page.locator('#pulso-A-baseline-buckets').fill('181');
+    await page.locator('#pulso-A-threshold').fill('0.4');
+    await blur();
+    await queryEditor.getByText('Enter a whole number from 3 to 180').waitFor();
+    await queryEditor.getByText('Enter a number from 0.5 to 50').waitFor();
+    await shot('7-anomalies');
+    await expectQuery(anomaliesSet, 'out-of-range baseline and threshold are not emitted');
+    await enter('#pulso-A-baseline-buckets', '30');
+    await enter('#pulso-A-threshold', '2.5');
+
+    step('insights');
+    await pickType('Insights');
+    const insights = { refId: 'A', queryType: 'insights', llm: true, ...kept };
+    await expectQuery(insights, 'Insights defaults');
+    await queryEditor.getByText(/offline summary is used/).waitFor();
+    // The switch's checkbox is invisible; a user clicks the drawn switch, its label.
+    await page.locator('label[for="pulso-A-llm"]').last().click();
+    await expectQuery({ ...insights, llm: false }, 'LLM switched off');
+    assert.equal(await page.locator('#pulso-A-llm').isChecked(), false, 'the switch shows off');
+    await page.locator('label[for="pulso-A-llm"]').last().click();
+    await expectQuery(insights, 'LLM switched on');
+
+    step('annotation query editor (anomalies spikes by default)');
+    const annotationEditor = section('Annotation query editor');
+    const spikes = {
+      refId: 'Anno',
+      queryType: 'anomalies',
+      metric: 'share_negative',
+      interval: '1d',
+      baselineBuckets: 14,
+      threshold: 3.5,
+      view: 'spikes',
+    };
+    const storedAnnotation = { name: 'Negative spikes', enable: true, iconColor: 'red' };
+    await expectState(
+      (s) => s.annotation,
+      { ...storedAnnotation, target: spikes },
+      'an annotation without a target gets the spikes query'
+    );
+    assert.ok(await annotationEditor.getByRole('radio', { name: 'Anomalies', exact: true }).isChecked());
+    assert.ok(await annotationEditor.getByRole('radio', { name: 'Spikes', exact: true }).isChecked());
+    await enter('#pulso-Anno-threshold', '5');
+    await expectState(
+      (s) => s.annotation,
+      { ...storedAnnotation, target: { ...spikes, threshold: 5 } },
+      'annotation threshold'
+    );
+
     step('variable query editor');
     await page.locator('#pulso-variable-dimension').click();
     await page.getByRole('option', { name: /^Brand/ }).click();
@@ -378,6 +521,21 @@ async function checkTheme(browser, baseUrl, theme) {
       (s) => s.builtQuery,
       { refId: 'B', queryType: 'mentions', limit: 100, filters: { region: ['Arequipa'] } },
       'built editor: region filter'
+    );
+    await builtEditor.getByRole('radio', { name: 'Anomalies', exact: true }).click();
+    await expectState(
+      (s) => s.builtQuery,
+      {
+        refId: 'B',
+        queryType: 'anomalies',
+        metric: 'share_negative',
+        interval: '1d',
+        baselineBuckets: 14,
+        threshold: 3.5,
+        view: 'timeseries',
+        filters: { region: ['Arequipa'] },
+      },
+      'built editor: Anomalies'
     );
 
     step('config editor');

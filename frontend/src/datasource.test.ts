@@ -1,8 +1,8 @@
-import { CoreApp, DataQueryRequest, DataSourceInstanceSettings, dateTime } from '@grafana/data';
+import { AnnotationQuery, CoreApp, DataQueryRequest, DataSourceInstanceSettings, dateTime } from '@grafana/data';
 import { TemplateSrv } from '@grafana/runtime';
 import { lastValueFrom, of } from 'rxjs';
 
-import { DataSource } from './datasource';
+import { ANNOTATION_REF_ID, DataSource, defaultAnnotationQuery, prepareAnnotation } from './datasource';
 import { fakeTemplateSrv } from './test/fakeTemplateSrv';
 import { PulsoOptions, PulsoQuery, PulsoVariableQuery } from './types';
 import { PulsoVariableSupport, toDimensionValuesQuery } from './variables';
@@ -48,6 +48,18 @@ describe('filterQuery', () => {
     ['a hidden query', { refId: 'A', queryType: 'timeseries', hide: true }, false],
     ['a query without a type', { refId: 'A' }, false],
     ['dimension values without a dimension', { refId: 'A', queryType: 'dimension_values' }, false],
+    ['trending terms with only a type (defaults)', { refId: 'A', queryType: 'trending_terms' }, true],
+    ['aspects with only a type (defaults)', { refId: 'A', queryType: 'aspects' }, true],
+    ['anomalies with only a type (defaults)', { refId: 'A', queryType: 'anomalies' }, true],
+    ['insights with only a type (defaults)', { refId: 'A', queryType: 'insights' }, true],
+    [
+      'trending terms with every field',
+      { refId: 'A', queryType: 'trending_terms', minSupport: 5, limit: 20, groupBy: 'brand' },
+      true,
+    ],
+    ['anomalies spikes', { refId: 'A', queryType: 'anomalies', view: 'spikes' }, true],
+    ['insights without the LLM', { refId: 'A', queryType: 'insights', llm: false }, true],
+    ['a hidden anomalies query', { refId: 'A', queryType: 'anomalies', hide: true }, false],
   ])('%s', (_name, query, expected) => {
     expect(ds.filterQuery(query)).toBe(expected);
   });
@@ -68,6 +80,9 @@ describe('applyTemplateVariables', () => {
       { name: 'bucket', value: '1d' },
       { name: 'dim', value: 'brand' },
       { name: 'none', value: [] },
+      { name: 'aspect', value: ['delivery', 'price'], options: ['taste', 'price', 'delivery'] },
+      { name: 'allAspects', value: ['$__all'], options: ['taste', 'price', 'delivery'] },
+      { name: 'metric', value: 'volume' },
     ]);
   });
 
@@ -153,6 +168,94 @@ describe('applyTemplateVariables', () => {
     expect(out).toEqual({ refId: 'A', queryType: 'mentions', search: 'sin ají', interval: '1d', groupBy: 'brand' });
   });
 
+  it('interpolates group by and filters of trending_terms, keeping its numbers', () => {
+    const out = ds.applyTemplateVariables(
+      {
+        refId: 'A',
+        queryType: 'trending_terms',
+        minSupport: 3,
+        limit: 50,
+        groupBy: '$dim' as PulsoQuery['groupBy'],
+        filters: { region: ['$region'], sourceType: ['$allRegions'] },
+        minConfidence: 0.5,
+      },
+      {}
+    );
+    expect(out).toEqual({
+      refId: 'A',
+      queryType: 'trending_terms',
+      minSupport: 3,
+      limit: 50,
+      groupBy: 'brand',
+      filters: { region: ['Lima', 'Cusco'] },
+      minConfidence: 0.5,
+    });
+  });
+
+  it('expands an aspect variable, and drops the list when it is on All or empty', () => {
+    const aspects = (list: string[]) =>
+      ds.applyTemplateVariables(
+        {
+          refId: 'A',
+          queryType: 'aspects',
+          view: 'timeseries',
+          metric: '$metric' as PulsoQuery['metric'],
+          interval: '$bucket',
+          aspects: list as PulsoQuery['aspects'],
+          filters: { region: ['$single'] },
+        },
+        {}
+      );
+    expect(aspects(['$aspect', 'taste'])).toEqual({
+      refId: 'A',
+      queryType: 'aspects',
+      view: 'timeseries',
+      metric: 'volume',
+      interval: '1d',
+      aspects: ['delivery', 'price', 'taste'],
+      filters: { region: ['Arequipa'] },
+    });
+    expect(aspects(['$allAspects'])).not.toHaveProperty('aspects');
+    expect(aspects([])).not.toHaveProperty('aspects');
+    expect(aspects(['service'])).toHaveProperty('aspects', ['service']);
+  });
+
+  it('interpolates group by, interval and filters of anomalies, keeping baseline, threshold and view', () => {
+    const out = ds.applyTemplateVariables(
+      {
+        refId: 'A',
+        queryType: 'anomalies',
+        metric: 'share_negative',
+        groupBy: '$dim' as PulsoQuery['groupBy'],
+        interval: '$bucket',
+        baselineBuckets: 30,
+        threshold: 2.5,
+        view: 'spikes',
+        filters: { region: ['$region'], brand: ['$none'] },
+      },
+      { region: { text: 'Cusco', value: 'Cusco' } }
+    );
+    expect(out).toEqual({
+      refId: 'A',
+      queryType: 'anomalies',
+      metric: 'share_negative',
+      groupBy: 'brand',
+      interval: '1d',
+      baselineBuckets: 30,
+      threshold: 2.5,
+      view: 'spikes',
+      filters: { region: ['Cusco'] },
+    });
+  });
+
+  it('interpolates the filters of insights and keeps llm', () => {
+    const out = ds.applyTemplateVariables(
+      { refId: 'A', queryType: 'insights', llm: false, filters: { sourceType: ['$source'], region: ['$allRegions'] } },
+      {}
+    );
+    expect(out).toEqual({ refId: 'A', queryType: 'insights', llm: false, filters: { sourceType: ['delivery'] } });
+  });
+
   it('leaves a query without variables as it was', () => {
     const query: PulsoQuery = {
       refId: 'B',
@@ -162,6 +265,73 @@ describe('applyTemplateVariables', () => {
       minConfidence: 0.7,
     };
     expect(ds.applyTemplateVariables(query, {})).toEqual(query);
+  });
+});
+
+describe('annotations', () => {
+  const spikes = {
+    refId: 'Anno',
+    queryType: 'anomalies',
+    metric: 'share_negative',
+    interval: '1d',
+    baselineBuckets: 14,
+    threshold: 3.5,
+    view: 'spikes',
+  };
+
+  it('are supported with the standard editor (the query editor)', () => {
+    const ds = makeDataSource();
+    expect(ds.annotations).toBeDefined();
+    expect(ds.annotations?.QueryEditor).toBeUndefined();
+    expect(ds.annotations?.prepareQuery).toBeUndefined();
+  });
+
+  it('default to the anomalies spikes query', () => {
+    const ds = makeDataSource();
+    expect(ds.annotations?.getDefaultQuery?.()).toEqual(spikes);
+    expect(ds.annotations?.getDefaultQuery?.()).toMatchObject({ queryType: 'anomalies', view: 'spikes' });
+    expect(defaultAnnotationQuery().refId).toBe(ANNOTATION_REF_ID);
+  });
+
+  it('give an annotation without a target the spikes query', () => {
+    const stored = { name: 'Spikes', enable: true, iconColor: 'red' } as AnnotationQuery<PulsoQuery>;
+    expect(prepareAnnotation(stored)).toEqual({ ...stored, target: spikes });
+  });
+
+  it('fill a target without a query type, keeping what it has', () => {
+    const stored = {
+      name: 'Spikes',
+      enable: true,
+      iconColor: 'red',
+      target: { refId: 'X', filters: { brand: ['Qori Brasa'] } },
+    } as AnnotationQuery<PulsoQuery>;
+    expect(prepareAnnotation(stored).target).toEqual({ ...spikes, refId: 'X', filters: { brand: ['Qori Brasa'] } });
+  });
+
+  it('leave a complete target alone (the same object, so Grafana saves nothing)', () => {
+    const stored = {
+      name: 'Negative spikes',
+      enable: true,
+      iconColor: 'red',
+      target: { refId: 'Anno', queryType: 'anomalies', view: 'timeseries' },
+    } as AnnotationQuery<PulsoQuery>;
+    expect(prepareAnnotation(stored)).toBe(stored);
+  });
+
+  it('run the spikes query the way Grafana executes an annotation without a target', async () => {
+    const ds = makeDataSource();
+    // Grafana 12's executeAnnotationQuery: defaults, then prepareAnnotation, then prepareQuery (the target).
+    const processor = { prepareQuery: (anno: AnnotationQuery<PulsoQuery>) => anno.target, ...ds.annotations };
+    const stored = { name: 'Spikes', enable: true, iconColor: 'red' } as AnnotationQuery<PulsoQuery>;
+    const annotation = processor.prepareAnnotation!({ ...processor.getDefaultQuery?.(), ...stored });
+    const target = processor.prepareQuery(annotation);
+    expect(target).toMatchObject({ refId: 'Anno', queryType: 'anomalies', view: 'spikes' });
+    expect(ds.filterQuery(target!)).toBe(true);
+    templateSrv = fakeTemplateSrv([{ name: 'brand', value: ['Qori Brasa'] }]);
+    expect(ds.applyTemplateVariables({ ...target!, filters: { brand: ['$brand'] } }, {})).toEqual({
+      ...spikes,
+      filters: { brand: ['Qori Brasa'] },
+    });
   });
 });
 

@@ -1,26 +1,65 @@
-import { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
+import { AnnotationQuery, CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
 import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
 
-import { interpolateFilters } from './interpolate';
-import { DEFAULT_QUERY, Dimension, DimensionValue, PulsoOptions, PulsoQuery } from './types';
+import { interpolateFilters, interpolateList } from './interpolate';
+import { withQueryType } from './query';
+import { Aspect, DEFAULT_QUERY, Dimension, DimensionValue, PulsoOptions, PulsoQuery } from './types';
 import { PulsoVariableSupport } from './variables';
+
+/** The refId Grafana gives an annotation's query when it has none. */
+export const ANNOTATION_REF_ID = 'Anno';
+
+/**
+ * What a new annotation runs: the `anomalies` spikes table (time, timeEnd, title, text, tags),
+ * which Grafana's standard annotation processing turns into events.
+ */
+export function defaultAnnotationQuery(): PulsoQuery {
+  const { refId: _refId, ...anomalies } = withQueryType({ refId: ANNOTATION_REF_ID }, 'anomalies');
+  return { refId: ANNOTATION_REF_ID, ...anomalies, view: 'spikes' };
+}
+
+/**
+ * A stored annotation whose target is missing or has no query type gets the default spikes
+ * query (what is there, such as filters, wins). Anything else is returned as it was (the same
+ * object, so Grafana does not see a change and save it again).
+ */
+export function prepareAnnotation(json: AnnotationQuery<PulsoQuery>): AnnotationQuery<PulsoQuery> {
+  if (!json || typeof json !== 'object' || json.target?.queryType) {
+    return json;
+  }
+  return { ...json, target: { ...defaultAnnotationQuery(), ...(json.target ?? {}) } };
+}
 
 /** How long the dimension values the editors list are reused before being fetched again. */
 const VALUES_TTL_MS = 60_000;
 
 export class DataSource extends DataSourceWithBackend<PulsoQuery, PulsoOptions> {
   private readonly valueCache = new Map<string, { at: number; values: Promise<DimensionValue[]> }>();
+  /** Whether an LLM endpoint and model are configured (insights otherwise use the offline summary). */
+  readonly llmConfigured: boolean;
 
   constructor(instanceSettings: DataSourceInstanceSettings<PulsoOptions>) {
     super(instanceSettings);
+    const jsonData = instanceSettings.jsonData ?? {};
+    this.llmConfigured = Boolean(jsonData.llmUrl?.trim() && jsonData.llmModel?.trim());
     this.variables = new PulsoVariableSupport(this);
+    // Standard annotation support: the query editor edits the annotation's query, and frames with
+    // time / timeEnd / title / text / tags fields (the anomalies spikes view) become events.
+    this.annotations = {
+      getDefaultQuery: () => defaultAnnotationQuery(),
+      prepareAnnotation,
+    };
   }
 
   getDefaultQuery(_: CoreApp): Partial<PulsoQuery> {
     return { ...DEFAULT_QUERY };
   }
 
-  /** Hidden queries and queries that cannot run yet are not sent to the backend. */
+  /**
+   * Hidden queries and queries that cannot run yet are not sent to the backend. Every type but
+   * `dimension_values` (which needs a dimension) runs with the backend's defaults for the fields
+   * it lacks.
+   */
   filterQuery(query: PulsoQuery): boolean {
     if (query.hide) {
       return false;
@@ -66,6 +105,16 @@ export class DataSource extends DataSourceWithBackend<PulsoQuery, PulsoOptions> 
     }
     if (query.metric) {
       out.metric = replace(query.metric) as PulsoQuery['metric'];
+    }
+    // Aspects may be picked through a (multi-value) variable, like filter values; "All" means
+    // every aspect, which the backend spells as no list.
+    if (query.aspects !== undefined) {
+      const aspects = interpolateList(query.aspects, scopedVars, templateSrv);
+      if (aspects) {
+        out.aspects = aspects as Aspect[];
+      } else {
+        delete out.aspects;
+      }
     }
     return out;
   }

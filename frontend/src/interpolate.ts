@@ -103,28 +103,44 @@ export function interpolateFilters(
   }
   const out: Filters = {};
   for (const [dimension, values] of Object.entries(filters)) {
-    if (!isDimension(dimension) || !Array.isArray(values)) {
+    if (!isDimension(dimension)) {
       continue;
     }
-    const expanded: string[] = [];
-    let all = false;
-    for (const raw of values) {
-      if (typeof raw !== 'string') {
-        continue;
-      }
-      const result = expandFilterValue(raw, scopedVars, templateSrv);
-      if (result === 'all') {
-        all = true;
-        break;
-      }
-      expanded.push(...result);
-    }
-    const unique = Array.from(new Set(expanded.filter((v) => v !== '')));
-    if (!all && unique.length > 0) {
-      out[dimension] = unique;
+    const expanded = interpolateList(values, scopedVars, templateSrv);
+    if (expanded) {
+      out[dimension] = expanded;
     }
   }
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Interpolates a list of values the way a filter's list is (used for filters and `aspects`):
+ * multi-value variables become several values, duplicates and empty values go. Returns
+ * `undefined` (meaning "all") when a variable is on "All" without a custom all value or when
+ * nothing is left.
+ */
+export function interpolateList(
+  values: unknown,
+  scopedVars: ScopedVars | undefined,
+  templateSrv: TemplateSrv
+): string[] | undefined {
+  if (!Array.isArray(values)) {
+    return undefined;
+  }
+  const expanded: string[] = [];
+  for (const raw of values) {
+    if (typeof raw !== 'string') {
+      continue;
+    }
+    const result = expandFilterValue(raw, scopedVars, templateSrv);
+    if (result === 'all') {
+      return undefined;
+    }
+    expanded.push(...result);
+  }
+  const unique = Array.from(new Set(expanded.filter((v) => v !== '')));
+  return unique.length > 0 ? unique : undefined;
 }
 
 /** Drops empty filter lists (and `filters` itself when nothing is left), as the editor stores them. */

@@ -1,4 +1,5 @@
-import { isValidInterval, withField, withFilter, withQueryType } from './query';
+import { isValidInterval, withAnomalyView, withAspectView, withField, withFilter, withQueryType } from './query';
+import { PulsoQuery, QueryType } from './types';
 
 describe('query helpers', () => {
   it('keeps the shared fields and drops the rest when the type changes', () => {
@@ -60,5 +61,42 @@ describe('query helpers', () => {
     ['1.5h', false],
   ])('interval %p valid: %p', (text, valid) => {
     expect(isValidInterval(text)).toBe(valid);
+  });
+});
+
+describe('analysis query types', () => {
+  const from = { refId: 'A', queryType: 'mentions' as const, limit: 300, search: 'x', filters: { region: ['Lima'] } };
+
+  it.each<[QueryType, PulsoQuery]>([
+    ['trending_terms', { refId: 'A', queryType: 'trending_terms', minSupport: 5, limit: 20 }],
+    ['aspects', { refId: 'A', queryType: 'aspects', view: 'distribution' }],
+    [
+      'anomalies',
+      {
+        refId: 'A',
+        queryType: 'anomalies',
+        metric: 'share_negative',
+        interval: '1d',
+        baselineBuckets: 14,
+        threshold: 3.5,
+        view: 'timeseries',
+      },
+    ],
+    ['insights', { refId: 'A', queryType: 'insights', llm: true }],
+  ])('%s gets its defaults and keeps the filters', (queryType, expected) => {
+    expect(withQueryType(from, queryType)).toEqual({ ...expected, filters: { region: ['Lima'] } });
+  });
+
+  it('sets the aspects metric for the time series view and drops it for the distribution view', () => {
+    const q: PulsoQuery = { refId: 'A', queryType: 'aspects', view: 'distribution', aspects: ['price'] };
+    const series = withAspectView(q, 'timeseries');
+    expect(series).toEqual({ ...q, view: 'timeseries', metric: 'share_negative' });
+    expect(withAspectView({ ...series, metric: 'volume' }, 'timeseries')).toHaveProperty('metric', 'volume');
+    expect(withAspectView({ ...series, interval: '1h' }, 'distribution')).toEqual(q);
+  });
+
+  it('switches the anomalies view, keeping every other field', () => {
+    const q: PulsoQuery = { refId: 'A', queryType: 'anomalies', threshold: 2, view: 'timeseries' };
+    expect(withAnomalyView(q, 'spikes')).toEqual({ ...q, view: 'spikes' });
   });
 });

@@ -1,5 +1,23 @@
 import { cleanFilters } from './interpolate';
-import { DEFAULT_LIMIT, Dimension, Filters, PulsoQuery, QueryType } from './types';
+import {
+  AnomalyView,
+  AspectView,
+  DEFAULT_ANOMALY_INTERVAL,
+  DEFAULT_ANOMALY_METRIC,
+  DEFAULT_ANOMALY_VIEW,
+  DEFAULT_ASPECT_METRIC,
+  DEFAULT_ASPECT_VIEW,
+  DEFAULT_BASELINE_BUCKETS,
+  DEFAULT_LIMIT,
+  DEFAULT_LLM,
+  DEFAULT_MIN_SUPPORT,
+  DEFAULT_THRESHOLD,
+  DEFAULT_TRENDING_LIMIT,
+  Dimension,
+  Filters,
+  PulsoQuery,
+  QueryType,
+} from './types';
 
 /** The fields every query type shares; type-specific fields are dropped when the type changes. */
 function commonFields(query: PulsoQuery): PulsoQuery {
@@ -41,7 +59,39 @@ export function withQueryType(query: PulsoQuery, queryType: QueryType): PulsoQue
     case 'distribution':
     case 'dimension_values':
       return base;
+    case 'trending_terms':
+      return { ...base, minSupport: DEFAULT_MIN_SUPPORT, limit: DEFAULT_TRENDING_LIMIT };
+    case 'aspects':
+      return { ...base, view: DEFAULT_ASPECT_VIEW };
+    case 'anomalies':
+      return {
+        ...base,
+        metric: DEFAULT_ANOMALY_METRIC,
+        interval: DEFAULT_ANOMALY_INTERVAL,
+        baselineBuckets: DEFAULT_BASELINE_BUCKETS,
+        threshold: DEFAULT_THRESHOLD,
+        view: DEFAULT_ANOMALY_VIEW,
+      };
+    case 'insights':
+      return { ...base, llm: DEFAULT_LLM };
   }
+}
+
+/**
+ * An `aspects` query switched view: the time series view reads a metric (set to its default when
+ * absent) and an interval; the distribution view reads neither, so they go.
+ */
+export function withAspectView(query: PulsoQuery, view: AspectView): PulsoQuery {
+  if (view === 'timeseries') {
+    return { ...query, view, metric: query.metric ?? DEFAULT_ASPECT_METRIC };
+  }
+  const { metric: _metric, interval: _interval, ...rest } = query;
+  return { ...rest, view };
+}
+
+/** An `anomalies` query switched view; every other field applies to both views. */
+export function withAnomalyView(query: PulsoQuery, view: AnomalyView): PulsoQuery {
+  return { ...query, view };
 }
 
 /** The query with one dimension's filter replaced; an empty list removes it. */

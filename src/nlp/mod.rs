@@ -24,6 +24,9 @@ pub struct Prediction {
     pub confidence: f32,
     /// The text was longer than the model reads, so only its start was scored.
     pub truncated: bool,
+    /// The sentence embedding the head read, where the backend has one; empty otherwise.
+    /// Written insights pick representative mentions by it.
+    pub embedding: Vec<f32>,
 }
 
 /// Why one text got no prediction; the other texts of its batch are unaffected.
@@ -84,6 +87,7 @@ pub fn prediction(labels: &[String], probabilities: Vec<f32>, truncated: bool) -
         score,
         confidence,
         truncated,
+        embedding: Vec::new(),
     }
 }
 

@@ -237,11 +237,9 @@ impl SentimentModel for OnnxSentimentModel {
                 }
                 let inference = inferred.next().expect("one inference per non-empty text");
                 let probabilities = inference.probabilities.unwrap_or_default();
-                Ok(prediction(
-                    self.labels(),
-                    probabilities,
-                    inference.truncated,
-                ))
+                let mut result = prediction(self.labels(), probabilities, inference.truncated);
+                result.embedding = inference.embedding;
+                Ok(result)
             })
             .collect())
     }

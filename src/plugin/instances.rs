@@ -94,6 +94,7 @@ struct Instance {
     store: Arc<dyn FeedbackStore>,
     model: ModelState,
     scorer: Option<tokio::task::JoinHandle<()>>,
+    term_indexer: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Instance {
@@ -101,6 +102,7 @@ impl Drop for Instance {
         if let Some(scorer) = &self.scorer {
             scorer.abort();
         }
+        self.term_indexer.abort();
     }
 }
 
@@ -157,6 +159,7 @@ impl Instances {
                 None
             }
         };
+        let term_indexer = spawn_term_indexer(store.clone());
         instances.insert(
             key,
             Instance {
@@ -165,6 +168,7 @@ impl Instances {
                 store: store.clone(),
                 model: model.clone(),
                 scorer,
+                term_indexer,
             },
         );
         Ok((store, model))
@@ -201,6 +205,23 @@ impl Instances {
         }
         loaded
     }
+}
+
+/// Computes terms for rows stored before term indexing existed; new rows get theirs on insert,
+/// so this finishes and stops.
+fn spawn_term_indexer(store: Arc<dyn FeedbackStore>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match store.index_terms(2_000).await {
+                Ok(0) => break,
+                Ok(rows) => tracing::debug!(rows, "indexed terms"),
+                Err(error) => {
+                    tracing::warn!(%error, "term indexing failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                }
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -15,14 +15,14 @@ struct PerType {
 
 #[derive(Default)]
 pub struct Metrics {
-    per_type: [PerType; 5],
+    per_type: [PerType; Query::TYPES.len() + 1],
     /// Rows pushed through POST /feedback: stored, duplicate, rejected.
     ingested: [AtomicU64; 3],
     redactions: AtomicU64,
 }
 
-/// Index 4 collects queries that failed before their type was known.
-const UNPARSED: usize = 4;
+/// The last index collects queries that failed before their type was known.
+const UNPARSED: usize = Query::TYPES.len();
 
 fn type_index(query_type: Option<&str>) -> usize {
     query_type

@@ -43,6 +43,9 @@ pub enum ServeError {
 pub struct Pulso {
     instances: instances::Instances,
     metrics: metrics::Metrics,
+    /// Shared by every data source's LLM calls, so connections are reused.
+    llm_client: reqwest::Client,
+    insight_cache: crate::insights::llm::InsightCache,
 }
 
 fn listener() -> Result<tokio::net::TcpListener, std::io::Error> {

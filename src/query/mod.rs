@@ -15,6 +15,8 @@ pub use results::{
 
 use thiserror::Error;
 
+use crate::trends::aspects::Aspect;
+
 /// A dimension that feedback can be filtered or grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dimension {
@@ -167,17 +169,107 @@ pub struct DimensionValuesQuery {
     pub filters: Filters,
 }
 
+/// Terms in the range against the range of equal length before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrendingTermsQuery {
+    pub range: TimeRange,
+    /// Fewest mentions in the range a term needs to be listed.
+    pub min_support: u32,
+    /// Most terms listed (per group).
+    pub limit: u32,
+    pub group_by: Option<Dimension>,
+    pub filters: Filters,
+}
+
+impl TrendingTermsQuery {
+    /// The range of equal length just before this one.
+    pub fn previous_range(&self) -> TimeRange {
+        let span = self.range.to_ms - self.range.from_ms;
+        TimeRange {
+            from_ms: self.range.from_ms - span - 1,
+            to_ms: self.range.from_ms - 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AspectView {
+    Distribution,
+    Timeseries,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AspectsQuery {
+    pub range: TimeRange,
+    pub view: AspectView,
+    /// Empty means every aspect.
+    pub aspects: Vec<Aspect>,
+    /// For the time series view.
+    pub metric: Metric,
+    pub bucket_ms: i64,
+    pub filters: Filters,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnomalyView {
+    Timeseries,
+    Spikes,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnomaliesQuery {
+    pub range: TimeRange,
+    /// `ShareNegative` or `Volume`.
+    pub metric: Metric,
+    pub group_by: Option<Dimension>,
+    pub bucket_ms: i64,
+    pub baseline_buckets: u32,
+    pub threshold: f64,
+    pub view: AnomalyView,
+    pub filters: Filters,
+}
+
+impl AnomaliesQuery {
+    /// The range plus the baseline before its first bucket.
+    pub fn extended_range(&self) -> TimeRange {
+        TimeRange {
+            from_ms: self.range.from_ms - i64::from(self.baseline_buckets) * self.bucket_ms,
+            to_ms: self.range.to_ms,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsightsQuery {
+    pub range: TimeRange,
+    pub filters: Filters,
+    /// False forces the offline summary even when an LLM is configured.
+    pub use_llm: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Query {
     Timeseries(TimeseriesQuery),
     Mentions(MentionsQuery),
     Distribution(DistributionQuery),
     DimensionValues(DimensionValuesQuery),
+    TrendingTerms(TrendingTermsQuery),
+    Aspects(AspectsQuery),
+    Anomalies(AnomaliesQuery),
+    Insights(InsightsQuery),
 }
 
 impl Query {
-    pub const TYPES: [&'static str; 4] =
-        ["timeseries", "mentions", "distribution", "dimension_values"];
+    pub const TYPES: [&'static str; 8] = [
+        "timeseries",
+        "mentions",
+        "distribution",
+        "dimension_values",
+        "trending_terms",
+        "aspects",
+        "anomalies",
+        "insights",
+    ];
 
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -185,6 +277,10 @@ impl Query {
             Self::Mentions(_) => "mentions",
             Self::Distribution(_) => "distribution",
             Self::DimensionValues(_) => "dimension_values",
+            Self::TrendingTerms(_) => "trending_terms",
+            Self::Aspects(_) => "aspects",
+            Self::Anomalies(_) => "anomalies",
+            Self::Insights(_) => "insights",
         }
     }
 }
@@ -209,6 +305,16 @@ pub enum QueryError {
     },
     #[error("unknown metric {value:?}: use one of {valid}", valid = Metric::valid_names())]
     UnknownMetric { value: String },
+    #[error("metric {value:?} is not available for anomalies: use share_negative or volume")]
+    UnsupportedAnomalyMetric { value: String },
+    #[error("unknown aspect {value:?} in aspects: use some of {valid}", valid = Aspect::valid_names())]
+    UnknownAspect { value: String },
+    #[error("unknown view {value:?} for queryType {query_type:?}: use {valid}")]
+    UnknownView {
+        value: String,
+        query_type: &'static str,
+        valid: &'static str,
+    },
     #[error("{field} must be {expected}, got {got}")]
     WrongType {
         field: String,

@@ -3,10 +3,12 @@
 use serde_json::{Map, Value};
 
 use super::{
-    Dimension, DimensionValuesQuery, DistributionQuery, Filters, MentionsQuery, Metric, Query,
-    QueryError, TimeRange, TimeseriesQuery,
+    AnomaliesQuery, AnomalyView, AspectView, AspectsQuery, Dimension, DimensionValuesQuery,
+    DistributionQuery, Filters, InsightsQuery, MentionsQuery, Metric, Query, QueryError, TimeRange,
+    TimeseriesQuery, TrendingTermsQuery,
 };
 use crate::text::fold_for_search;
+use crate::trends::aspects::Aspect;
 
 /// Most buckets one time series may have; beyond this a panel cannot draw them anyway.
 pub const MAX_BUCKETS: i64 = 50_000;
@@ -117,6 +119,153 @@ pub fn parse_query(input: QueryInput<'_>) -> Result<Query, QueryError> {
                     field: "dimension",
                     query_type: "dimension_values",
                 })?,
+            filters: fields.filters()?,
+        })),
+        "trending_terms" => Ok(Query::TrendingTerms(TrendingTermsQuery {
+            range: time_range(input.time_range)?,
+            min_support: fields.bounded(
+                "minSupport",
+                5,
+                1,
+                1_000_000,
+                "a whole number from 1 to 1000000",
+            )? as u32,
+            limit: fields.bounded("limit", 20, 1, 500, "a whole number from 1 to 500")? as u32,
+            group_by: fields.dimension("groupBy")?,
+            filters: fields.filters()?,
+        })),
+        "aspects" => {
+            let range = time_range(input.time_range)?;
+            let view = match fields.string("view")?.as_deref() {
+                None | Some("") | Some("distribution") => AspectView::Distribution,
+                Some("timeseries") => AspectView::Timeseries,
+                Some(other) => {
+                    return Err(QueryError::UnknownView {
+                        value: other.to_string(),
+                        query_type: "aspects",
+                        valid: "distribution or timeseries",
+                    })
+                }
+            };
+            let metric = match fields.string("metric")? {
+                None => Metric::ShareNegative,
+                Some(name) if name.is_empty() => Metric::ShareNegative,
+                Some(name) => {
+                    Metric::from_name(&name).ok_or(QueryError::UnknownMetric { value: name })?
+                }
+            };
+            let aspects = match fields.get("aspects") {
+                None => Vec::new(),
+                Some(Value::Array(items)) => {
+                    let mut aspects = Vec::new();
+                    for item in items {
+                        let Value::String(name) = item else {
+                            return Err(wrong_type("aspects", "a list of aspect names", item));
+                        };
+                        let aspect =
+                            Aspect::from_name(name).ok_or_else(|| QueryError::UnknownAspect {
+                                value: name.clone(),
+                            })?;
+                        if !aspects.contains(&aspect) {
+                            aspects.push(aspect);
+                        }
+                    }
+                    aspects.sort();
+                    aspects
+                }
+                Some(other) => return Err(wrong_type("aspects", "a list of aspect names", other)),
+            };
+            Ok(Query::Aspects(AspectsQuery {
+                range,
+                view,
+                aspects,
+                metric,
+                bucket_ms: bucket_ms(&fields, input, range)?,
+                filters: fields.filters()?,
+            }))
+        }
+        "anomalies" => {
+            let range = time_range(input.time_range)?;
+            let metric = match fields.string("metric")?.as_deref() {
+                None | Some("") | Some("share_negative") => Metric::ShareNegative,
+                Some("volume") => Metric::Volume,
+                Some(other) => {
+                    return Err(match Metric::from_name(other) {
+                        Some(_) => QueryError::UnsupportedAnomalyMetric {
+                            value: other.to_string(),
+                        },
+                        None => QueryError::UnknownMetric {
+                            value: other.to_string(),
+                        },
+                    })
+                }
+            };
+            let view = match fields.string("view")?.as_deref() {
+                None | Some("") | Some("timeseries") => AnomalyView::Timeseries,
+                Some("spikes") => AnomalyView::Spikes,
+                Some(other) => {
+                    return Err(QueryError::UnknownView {
+                        value: other.to_string(),
+                        query_type: "anomalies",
+                        valid: "timeseries or spikes",
+                    })
+                }
+            };
+            let baseline_buckets = fields.bounded(
+                "baselineBuckets",
+                14,
+                3,
+                180,
+                "a whole number from 3 to 180",
+            )?;
+            let threshold = match fields.get("threshold") {
+                None => 3.5,
+                Some(v) => match v.as_f64() {
+                    Some(t) if (0.5..=50.0).contains(&t) => t,
+                    Some(_) => {
+                        return Err(QueryError::OutOfRange {
+                            field: "threshold",
+                            value: v.to_string(),
+                            range: "a number from 0.5 to 50",
+                        })
+                    }
+                    None => return Err(wrong_type("threshold", "a number from 0.5 to 50", v)),
+                },
+            };
+            // Daily buckets unless asked otherwise: a panel's own interval is usually far too
+            // fine for a stable negative share.
+            let (bucket, shown) = match fields
+                .string("interval")?
+                .filter(|s| !s.trim().is_empty() && s.trim() != "auto")
+            {
+                Some(text) => (parse_duration_ms(&text)?, text),
+                None => (86_400_000, "1d".to_string()),
+            };
+            let buckets = (range.to_ms - range.from_ms) / bucket + 1 + baseline_buckets as i64;
+            if buckets > MAX_BUCKETS {
+                return Err(QueryError::TooManyBuckets {
+                    interval: shown,
+                    buckets,
+                });
+            }
+            Ok(Query::Anomalies(AnomaliesQuery {
+                range,
+                metric,
+                group_by: fields.dimension("groupBy")?,
+                bucket_ms: bucket,
+                baseline_buckets: baseline_buckets as u32,
+                threshold,
+                view,
+                filters: fields.filters()?,
+            }))
+        }
+        "insights" => Ok(Query::Insights(InsightsQuery {
+            range: time_range(input.time_range)?,
+            use_llm: match fields.get("llm") {
+                None => true,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => return Err(wrong_type("llm", "true or false", other)),
+            },
             filters: fields.filters()?,
         })),
         _ => Err(QueryError::UnknownQueryType { value: query_type }),
@@ -239,6 +388,29 @@ impl Fields<'_> {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(wrong_type(name, "a string", other)),
+        }
+    }
+
+    /// A whole number within `min..=max`, or `default` when absent.
+    fn bounded(
+        &self,
+        name: &'static str,
+        default: u64,
+        min: u64,
+        max: u64,
+        range: &'static str,
+    ) -> Result<u64, QueryError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => match v.as_u64() {
+                Some(n) if (min..=max).contains(&n) => Ok(n),
+                _ if v.is_number() => Err(QueryError::OutOfRange {
+                    field: name,
+                    value: v.to_string(),
+                    range,
+                }),
+                _ => Err(wrong_type(name, range, v)),
+            },
         }
     }
 
@@ -430,6 +602,30 @@ mod tests {
         let e = error(r#"{"queryType":"dimension_values"}"#);
         assert!(e.contains("dimension is required"), "{e}");
         assert_eq!(error("[1,2]"), "the query must be a JSON object, got [1,2]");
+        let e = error(r#"{"queryType":"trending_terms","minSupport":0}"#);
+        assert!(
+            e.contains("minSupport 0") && e.contains("1 to 1000000"),
+            "{e}"
+        );
+        let e = error(r#"{"queryType":"trending_terms","minSupport":-3}"#);
+        assert!(e.contains("minSupport -3"), "{e}");
+        let e = error(r#"{"queryType":"trending_terms","limit":1000000}"#);
+        assert!(e.contains("limit 1000000") && e.contains("1 to 500"), "{e}");
+        let e = error(r#"{"queryType":"aspects","aspects":["sabor"]}"#);
+        assert!(e.contains("\"sabor\"") && e.contains("taste"), "{e}");
+        let e = error(r#"{"queryType":"aspects","view":"pie"}"#);
+        assert!(
+            e.contains("\"pie\"") && e.contains("distribution or timeseries"),
+            "{e}"
+        );
+        let e = error(r#"{"queryType":"anomalies","metric":"net_sentiment"}"#);
+        assert!(e.contains("share_negative or volume"), "{e}");
+        let e = error(r#"{"queryType":"anomalies","baselineBuckets":1}"#);
+        assert!(e.contains("baselineBuckets 1"), "{e}");
+        let e = error(r#"{"queryType":"anomalies","threshold":0}"#);
+        assert!(e.contains("threshold 0"), "{e}");
+        let e = error(r#"{"queryType":"insights","llm":"yes"}"#);
+        assert!(e.contains("llm") && e.contains("\"yes\""), "{e}");
     }
 
     #[test]

@@ -15,6 +15,8 @@ pub struct Series {
     /// The group's value, `None` when the query has no `groupBy`.
     pub group: Option<String>,
     pub values: SeriesValues,
+    /// Rows per bucket, whatever the metric, so callers can tell thin buckets apart.
+    pub volumes: Vec<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +40,7 @@ pub struct MentionRow {
     pub label: Option<String>,
     pub score: Option<f64>,
     pub confidence: Option<f64>,
+    pub language: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

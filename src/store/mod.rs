@@ -11,9 +11,10 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 use crate::query::{
-    DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery, Mentions,
-    MentionsQuery, Timeseries, TimeseriesQuery,
+    Dimension, DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery, Filters,
+    MentionRow, Mentions, MentionsQuery, TimeRange, Timeseries, TimeseriesQuery,
 };
+use crate::trends::aspects::Aspect;
 pub use feedback::{NewFeedback, SourceType};
 pub use sqlite::SqliteStore;
 
@@ -33,6 +34,75 @@ impl NewScore {
     pub fn confidence(&self) -> f64 {
         self.p_negative.max(self.p_neutral).max(self.p_positive)
     }
+}
+
+/// The sentiment of the clauses of one row that name one aspect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAspectScore {
+    pub feedback_id: i64,
+    pub aspect: Aspect,
+    pub label: String,
+    pub score: f64,
+}
+
+/// Which rows to read term hashes from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermScan {
+    pub range: TimeRange,
+    pub filters: Filters,
+    pub group_by: Option<Dimension>,
+}
+
+/// One row's stored terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermRow {
+    pub id: i64,
+    pub time_ms: i64,
+    pub group: Option<String>,
+    pub hashes: Vec<u32>,
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermRows {
+    pub rows: Vec<TermRow>,
+    /// Rows in range whose terms the background indexer has not computed yet.
+    pub unindexed: u64,
+    pub executed_sql: String,
+}
+
+/// Which aspect results to count, optionally per time bucket `(origin, width)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AspectScan {
+    pub range: TimeRange,
+    pub filters: Filters,
+    /// Empty means all.
+    pub aspects: Vec<Aspect>,
+    pub buckets: Option<(i64, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AspectCount {
+    /// Bucket index from the scan's origin, when bucketed.
+    pub bucket: Option<i64>,
+    pub aspect: Aspect,
+    pub mentions: i64,
+    pub positive: i64,
+    pub negative: i64,
+    pub neutral: i64,
+    pub score_sum: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AspectCounts {
+    pub counts: Vec<AspectCount>,
+    pub executed_sql: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleOrder {
+    MostNegative,
+    Latest,
 }
 
 /// What one batch insert did. A batch is all or nothing.
@@ -104,7 +174,43 @@ pub trait FeedbackStore: Send + Sync {
     /// Up to `limit` rows the active model has not scored yet, oldest first: `(id, text)`.
     async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError>;
     /// Stores scores under `model_id`, replacing that model's earlier score for a row.
-    async fn insert_scores(&self, model_id: &str, scores: &[NewScore]) -> Result<(), StoreError>;
+    async fn insert_scores(&self, model_id: &str, scores: &[NewScore]) -> Result<(), StoreError> {
+        self.insert_analysis(model_id, scores, &[]).await
+    }
+    /// Stores scores and aspect results in one transaction, replacing that model's earlier
+    /// results for the same rows.
+    async fn insert_analysis(
+        &self,
+        model_id: &str,
+        scores: &[NewScore],
+        aspects: &[NewAspectScore],
+    ) -> Result<(), StoreError>;
+    /// Rows in a range with their term hashes.
+    async fn term_rows(&self, scan: &TermScan) -> Result<TermRows, StoreError>;
+    /// Computes terms for up to `limit` rows stored before terms existed; returns how many.
+    async fn index_terms(&self, limit: u32) -> Result<u64, StoreError>;
+    /// Aspect sentiment counts under the active model.
+    async fn aspect_counts(&self, scan: &AspectScan) -> Result<AspectCounts, StoreError>;
+    /// Up to `limit` mentions in a range, in `order`.
+    async fn sample_mentions(
+        &self,
+        range: TimeRange,
+        filters: &Filters,
+        order: SampleOrder,
+        limit: u32,
+    ) -> Result<Vec<MentionRow>, StoreError>;
+    /// The most negative mentions in a range whose clauses about `aspect` were negative.
+    async fn aspect_mentions(
+        &self,
+        range: TimeRange,
+        filters: &Filters,
+        aspect: Aspect,
+        limit: u32,
+    ) -> Result<Vec<MentionRow>, StoreError>;
+    /// The given rows, in no particular order; unknown ids are skipped.
+    async fn mentions_by_id(&self, ids: &[i64]) -> Result<Vec<MentionRow>, StoreError>;
+    /// Changes whenever rows in the range are added or scored.
+    async fn fingerprint(&self, range: TimeRange, filters: &Filters) -> Result<String, StoreError>;
     /// The model whose scores queries read; switching copies its scores in for queries.
     async fn set_active_model(&self, model_id: &str) -> Result<(), StoreError>;
     /// Checks reachability, writability and schema version, and counts rows.

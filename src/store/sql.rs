@@ -1,10 +1,12 @@
 //! SQL text for the query model. Every value is bound, every identifier comes from a whitelist
 //! ([`column`]), so nothing a user types can change the statement.
 
+use super::{AspectScan, SampleOrder, TermScan};
 use crate::query::{
     Dimension, DimensionValuesQuery, DistributionQuery, Filters, MentionsQuery, Metric, TimeRange,
     TimeseriesQuery,
 };
+use crate::trends::aspects::Aspect;
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,12 +145,14 @@ pub fn timeseries(query: &TimeseriesQuery) -> Statement {
     b.finish()
 }
 
+/// The columns every mention row is read from, in `MentionRow` order.
+const MENTION_COLUMNS: &str = "SELECT f.event_time_ms, f.id, f.text, f.source_type, \
+     f.platform, f.region, f.category, f.brand, f.label, f.score, f.confidence, f.language \
+     FROM feedback f";
+
 pub fn mentions(query: &MentionsQuery) -> Statement {
     let mut b = Builder::default();
-    b.push(
-        "SELECT f.event_time_ms, f.id, f.text, f.source_type, f.platform, f.region, \
-         f.category, f.brand, f.label, f.score, f.confidence FROM feedback f",
-    );
+    b.push(MENTION_COLUMNS);
     where_clause(&mut b, Some(query.range), &query.filters);
     if let Some(needle) = &query.search {
         b.push(" AND instr(f.text_folded, ")
@@ -157,6 +161,145 @@ pub fn mentions(query: &MentionsQuery) -> Statement {
     }
     b.push(" ORDER BY f.event_time_ms DESC, f.id DESC LIMIT ")
         .bind(Bind::Int(i64::from(query.limit)));
+    b.finish()
+}
+
+/// Mentions picked to illustrate a range: the most negative first, or the latest first.
+pub fn sample_mentions(
+    range: TimeRange,
+    filters: &Filters,
+    order: SampleOrder,
+    limit: u32,
+) -> Statement {
+    let mut b = Builder::default();
+    b.push(MENTION_COLUMNS);
+    where_clause(&mut b, Some(range), filters);
+    match order {
+        SampleOrder::MostNegative => b.push(
+            " AND f.label IS NOT NULL ORDER BY f.score ASC, f.event_time_ms DESC, f.id DESC LIMIT ",
+        ),
+        SampleOrder::Latest => b.push(" ORDER BY f.event_time_ms DESC, f.id DESC LIMIT "),
+    };
+    b.bind(Bind::Int(i64::from(limit)));
+    b.finish()
+}
+
+pub fn aspect_mentions(
+    range: TimeRange,
+    filters: &Filters,
+    aspect: Aspect,
+    limit: u32,
+) -> Statement {
+    let mut b = Builder::default();
+    b.push(MENTION_COLUMNS)
+        .push(" JOIN aspect_scores a ON a.feedback_id = f.id");
+    where_clause(&mut b, Some(range), filters);
+    b.push(
+        " AND a.model_id = (SELECT value FROM settings WHERE key = 'active_model_id') \
+         AND a.label = 'negative' AND a.aspect = ",
+    )
+    .bind(Bind::Text(aspect.name().to_string()))
+    .push(" ORDER BY a.score ASC, f.event_time_ms DESC LIMIT ")
+    .bind(Bind::Int(i64::from(limit)));
+    b.finish()
+}
+
+pub fn mentions_by_id(ids: &[i64]) -> Statement {
+    let mut b = Builder::default();
+    b.push(MENTION_COLUMNS).push(" WHERE f.id IN (");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            b.push(", ");
+        }
+        b.bind(Bind::Int(*id));
+    }
+    b.push(")");
+    b.finish()
+}
+
+/// The rows a trending query counts: id, group, score. Read from the covering time index, so
+/// it never visits the table. Columns: id, group, score.
+pub fn term_rows(scan: &TermScan) -> Statement {
+    let mut b = Builder::default();
+    b.push("SELECT f.id, ");
+    match scan.group_by {
+        Some(Dimension::Label) => b.push("COALESCE(f.label, 'unscored')"),
+        Some(d) => b.push(column(d)),
+        None => b.push("NULL"),
+    };
+    b.push(" AS grp, f.score FROM feedback f");
+    where_clause(&mut b, Some(scan.range), &scan.filters);
+    b.finish()
+}
+
+/// The stored term hashes of a time range, in time order. Columns: id, time, hashes.
+pub fn term_slices(range: TimeRange) -> Statement {
+    let mut b = Builder::default();
+    b.push(
+        "SELECT t.feedback_id, t.event_time_ms, t.terms FROM feedback_terms t \
+         WHERE t.event_time_ms >= ",
+    )
+    .bind(Bind::Int(range.from_ms))
+    .push(" AND t.event_time_ms <= ")
+    .bind(Bind::Int(range.to_ms));
+    b.finish()
+}
+
+/// Columns: bucket (or NULL), aspect, mentions, positive, negative, neutral, score sum. Reads
+/// the active model's aspect results; joins the feedback only when filters need it.
+pub fn aspect_counts(scan: &AspectScan) -> Statement {
+    let mut b = Builder::default();
+    b.push("SELECT ");
+    match scan.buckets {
+        Some((origin, width)) => b
+            .push("(a.event_time_ms - ")
+            .bind(Bind::Int(origin))
+            .push(") / ")
+            .bind(Bind::Int(width)),
+        None => b.push("NULL"),
+    };
+    b.push(
+        " AS bucket, a.aspect, COUNT(*) AS mentions, \
+         COALESCE(SUM(a.label = 'positive'), 0) AS positive, \
+         COALESCE(SUM(a.label = 'negative'), 0) AS negative, \
+         COALESCE(SUM(a.label = 'neutral'), 0) AS neutral, SUM(a.score) AS score_sum \
+         FROM aspect_scores a",
+    );
+    if scan.filters.is_empty() {
+        b.push(" WHERE 1 = 1");
+    } else {
+        b.push(" JOIN feedback f ON f.id = a.feedback_id");
+        where_clause(&mut b, None, &scan.filters);
+    }
+    b.push(
+        " AND a.model_id = (SELECT value FROM settings WHERE key = 'active_model_id') \
+         AND a.event_time_ms >= ",
+    )
+    .bind(Bind::Int(scan.range.from_ms))
+    .push(" AND a.event_time_ms <= ")
+    .bind(Bind::Int(scan.range.to_ms));
+    if !scan.aspects.is_empty() {
+        b.push(" AND a.aspect IN (");
+        for (i, aspect) in scan.aspects.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind(Bind::Text(aspect.name().to_string()));
+        }
+        b.push(")");
+    }
+    b.push(" GROUP BY bucket, a.aspect ORDER BY bucket, a.aspect");
+    b.finish()
+}
+
+/// Changes whenever rows in the range are added or scored: a cache key for written insights.
+pub fn fingerprint(range: TimeRange, filters: &Filters) -> Statement {
+    let mut b = Builder::default();
+    b.push(
+        "SELECT COUNT(*) || ':' || COALESCE(MAX(f.id), 0) || ':' || COUNT(f.label) || ':' || \
+         COALESCE(SUM(f.score), 0) FROM feedback f",
+    );
+    where_clause(&mut b, Some(range), filters);
     b.finish()
 }
 

@@ -11,7 +11,7 @@ use grafana_plugin_sdk::arrow2::array::{Array, PrimitiveArray, Utf8Array};
 use grafana_plugin_sdk::arrow2::datatypes::DataType;
 use grafana_plugin_sdk::arrow2::io::ipc::read::{read_file_metadata, FileReader};
 use grafana_plugin_sdk::pluginv2;
-use pulso::store::{FeedbackStore, NewFeedback, NewScore, SourceType, SqliteStore};
+use pulso::store::{FeedbackStore, NewAspectScore, NewFeedback, NewScore, SourceType, SqliteStore};
 use serde_json::{json, Value};
 use tonic::transport::Channel;
 
@@ -77,6 +77,39 @@ impl PluginProcess {
     /// Still running, i.e. nothing so far has crashed it.
     pub fn is_alive(&mut self) -> bool {
         self.child.try_wait().expect("wait on plugin").is_none()
+    }
+}
+
+impl PluginProcess {
+    /// Like [`PluginProcess::start`], but with `RUST_LOG=rust_log` and the plugin's stderr (the
+    /// hclog JSON Grafana would read) written to `log`, so a test can grep what was logged.
+    pub fn start_logging_to(rust_log: &str, log: &Path) -> Self {
+        let log_file = std::fs::File::create(log).expect("create the plugin log file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pulso"))
+            .env("grafana_plugin_type", "datasource")
+            .env("PLUGIN_PROTOCOL_VERSIONS", "2")
+            .env("PLUGIN_MIN_PORT", "10000")
+            .env("PLUGIN_MAX_PORT", "25000")
+            .env("RUST_LOG", rust_log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .expect("start the pulso binary");
+        let stdout = child.stdout.take().expect("plugin stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the handshake line");
+        let handshake = line.trim().to_string();
+        let parts: Vec<&str> = handshake.split('|').collect();
+        assert_eq!(parts.len(), 5, "handshake line {handshake:?}");
+        let address = parts[3].to_string();
+        Self {
+            child,
+            address,
+            handshake,
+        }
     }
 }
 
@@ -196,8 +229,23 @@ pub async fn fixture_db(dir: &Path) -> PathBuf {
             }
         })
         .collect();
+    // Each aspect a scored row names gets the row's own sentiment.
+    let aspects: Vec<NewAspectScore> = scores
+        .iter()
+        .flat_map(|s| {
+            let text = texts[(s.feedback_id as usize - 1) % 6];
+            pulso::trends::aspects::aspects_of(text)
+                .into_iter()
+                .map(move |aspect| NewAspectScore {
+                    feedback_id: s.feedback_id,
+                    aspect,
+                    label: s.label.clone(),
+                    score: s.score,
+                })
+        })
+        .collect();
     store
-        .insert_scores("fixture-model", &scores)
+        .insert_analysis("fixture-model", &scores, &aspects)
         .await
         .expect("insert scores");
     store

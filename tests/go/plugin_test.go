@@ -597,6 +597,41 @@ func TestPlugin(t *testing.T) {
 		assert.Contains(t, regions, "Lima")
 	})
 
+	t.Run("TrendingTerms", func(t *testing.T) {
+		f := h.runOne(t, map[string]any{"queryType": "trending_terms", "minSupport": 2, "limit": 10})
+		assert.Equal(t, []string{"term", "count", "countBefore", "growth", "share", "avgScore", "exampleId"}, fieldNames(f))
+		assert.Equal(t, data.TimeSeriesTypeNot, f.TimeSeriesSchema().Type, "trending terms are a table")
+		require.Greater(t, f.Rows(), 0, "the demo data has rising terms")
+		require.LessOrEqual(t, f.Rows(), 10)
+		count := fieldByName(t, f, "count")
+		for i := 0; i < f.Rows(); i++ {
+			v, ok := count.ConcreteAt(i)
+			require.True(t, ok)
+			assert.GreaterOrEqual(t, v.(int64), int64(2), "row %d is below minSupport", i)
+		}
+	})
+
+	t.Run("Anomalies/WideTimeSeriesForAlerts", func(t *testing.T) {
+		f := h.runOne(t, map[string]any{"queryType": "anomalies", "metric": "volume", "groupBy": "region"})
+		require.Equal(t, data.TimeSeriesTypeWide, f.TimeSeriesSchema().Type, "anomalies must be a wide time series")
+		require.Greater(t, len(f.Fields), 1)
+		for _, fl := range f.Fields[1:] {
+			assert.Equal(t, "zscore", fl.Name)
+			assert.NotEmptyf(t, fl.Labels["region"], "field %v lacks its region label", fl.Labels)
+		}
+		require.NotNil(t, f.Meta)
+		custom, ok := f.Meta.Custom.(map[string]any)
+		require.Truef(t, ok, "meta.custom is %T", f.Meta.Custom)
+		assert.Contains(t, custom, "spikes")
+	})
+
+	t.Run("Anomalies/SpikesAsAnnotations", func(t *testing.T) {
+		f := h.runOne(t, map[string]any{"queryType": "anomalies", "view": "spikes", "metric": "volume", "groupBy": "brand", "threshold": 2})
+		assert.Equal(t, []string{"time", "timeEnd", "title", "text", "tags", "group", "zscore", "value", "baseline", "mentionIds"}, fieldNames(f))
+		require.True(t, fieldByName(t, f, "time").Type().Time())
+		require.True(t, fieldByName(t, f, "timeEnd").Type().Time())
+	})
+
 	t.Run("DimensionValues/region", func(t *testing.T) {
 		f := h.runOne(t, map[string]any{"queryType": "dimension_values", "dimension": "region"})
 		text, value := fieldByName(t, f, "text"), fieldByName(t, f, "value")

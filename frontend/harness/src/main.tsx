@@ -2,6 +2,7 @@ import { css as emotionCss } from '@emotion/css';
 import * as EmotionCss from '@emotion/css';
 import * as GrafanaData from '@grafana/data';
 import {
+  AnnotationQuery,
   createTheme,
   DataSourceInstanceSettings,
   DataSourcePlugin,
@@ -40,6 +41,8 @@ interface HarnessState {
   /** What the built dist/module.js exports, once loaded. */
   built?: { error?: string; hasQueryEditor: boolean; hasConfigEditor: boolean; hasVariableEditor: boolean };
   builtQuery?: PulsoQuery;
+  /** The annotation as Grafana would store it (set once prepareAnnotation or the editor changed it). */
+  annotation?: AnnotationQuery<PulsoQuery>;
 }
 
 declare global {
@@ -202,6 +205,39 @@ function BuiltModule() {
   );
 }
 
+/**
+ * The query editor as Grafana's standard annotation editor mounts it: the stored annotation goes
+ * through the data source's prepareAnnotation (and is saved again when that changed it), and the
+ * editor edits its target, with the data source's default annotation query beneath.
+ */
+function AnnotationEditor() {
+  const support = datasource.annotations!;
+  const [annotation, setAnnotation] = useState<AnnotationQuery<PulsoQuery>>(() => {
+    const stored: AnnotationQuery<PulsoQuery> = { name: 'Negative spikes', enable: true, iconColor: 'red' };
+    const fixed = support.prepareAnnotation ? support.prepareAnnotation(stored) : stored;
+    if (fixed !== stored) {
+      state.annotation = fixed;
+    }
+    return fixed;
+  });
+  const query = { ...support.getDefaultQuery?.(), ...(annotation.target ?? { refId: 'Anno' }) } as PulsoQuery;
+  return (
+    <>
+      <QueryEditor
+        datasource={datasource}
+        query={query}
+        onChange={(target) => {
+          const next = { ...annotation, target };
+          state.annotation = next;
+          setAnnotation(next);
+        }}
+        onRunQuery={() => {}}
+      />
+      <Json value={annotation} testId="annotation-json" />
+    </>
+  );
+}
+
 function App() {
   const [query, setQuery] = useState<PulsoQuery>({
     refId: 'A',
@@ -242,6 +278,9 @@ function App() {
           onRunQuery={() => {}}
         />
         <Json value={variableQuery} testId="variable-json" />
+      </Section>
+      <Section title="Annotation query editor">
+        <AnnotationEditor />
       </Section>
       <Section title="Built module.js (dist/)">
         <BuiltModule />

@@ -3,6 +3,17 @@ import { getTemplateSrv } from '@grafana/runtime';
 import { ComboboxOption } from '@grafana/ui';
 
 import {
+  ANOMALY_METRICS,
+  ANOMALY_VIEW_INFO,
+  ANOMALY_VIEWS,
+  AnomalyMetric,
+  AnomalyView,
+  Aspect,
+  ASPECT_INFO,
+  ASPECT_VIEW_INFO,
+  ASPECT_VIEWS,
+  ASPECTS,
+  AspectView,
   Dimension,
   DIMENSION_INFO,
   DIMENSIONS,
@@ -26,6 +37,30 @@ export const METRIC_OPTIONS: Array<ComboboxOption<Metric>> = METRICS.map((value)
   value,
   label: METRIC_INFO[value].label,
   description: METRIC_INFO[value].description,
+}));
+
+export const ANOMALY_METRIC_OPTIONS: Array<ComboboxOption<AnomalyMetric>> = ANOMALY_METRICS.map((value) => ({
+  value,
+  label: METRIC_INFO[value].label,
+  description: METRIC_INFO[value].description,
+}));
+
+export const ASPECT_OPTIONS: Array<ComboboxOption<Aspect>> = ASPECTS.map((value) => ({
+  value,
+  label: ASPECT_INFO[value].label,
+  description: ASPECT_INFO[value].description,
+}));
+
+export const ASPECT_VIEW_OPTIONS: Array<SelectableValue<AspectView>> = ASPECT_VIEWS.map((value) => ({
+  value,
+  label: ASPECT_VIEW_INFO[value].label,
+  description: ASPECT_VIEW_INFO[value].description,
+}));
+
+export const ANOMALY_VIEW_OPTIONS: Array<SelectableValue<AnomalyView>> = ANOMALY_VIEWS.map((value) => ({
+  value,
+  label: ANOMALY_VIEW_INFO[value].label,
+  description: ANOMALY_VIEW_INFO[value].description,
 }));
 
 export const DIMENSION_OPTIONS: Array<ComboboxOption<Dimension>> = DIMENSIONS.map((value) => ({

@@ -1,0 +1,540 @@
+//! Trending terms, aspects, anomalies and insights through the real plugin protocol, over a
+//! demo database scored by the real sentiment model (`pulso demo`, which runs the same
+//! background scoring code as the plugin, clause aspects included).
+//!
+//! The demo plants stories (src/demo/trends.rs); these tests check the new query types find
+//! them: Qori Brasa's delivery slump in Arequipa over the last 30 days (cold, late chicken),
+//! and it shows as an anomaly in that brand's region.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+use common::{context, decode_frame, query, query_data, PluginProcess};
+use serde_json::{json, Value};
+
+const DAY: i64 = 86_400_000;
+/// Rows and days of the scored demo: enough for the planted slump to show in one brand's
+/// region, few enough to score with the real model in a few minutes on two cores.
+const ROWS: usize = 6_000;
+const DAYS: u32 = 90;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The scored demo database, built once per test run. `PULSO_TRENDS_DB` reuses one that
+/// `pulso demo --rows 6000 --days 90` made within the hour, for quick local iterations.
+fn scored_demo() -> &'static (PathBuf, i64) {
+    static DB: OnceLock<(PathBuf, i64)> = OnceLock::new();
+    DB.get_or_init(|| {
+        if let Some(path) = std::env::var_os("PULSO_TRENDS_DB") {
+            return (PathBuf::from(path), now_hour_ms());
+        }
+        let dir = tempfile::tempdir().expect("temp dir").keep();
+        let path = dir.join("scored-demo.db");
+        let model = repo().join("models/dist/current");
+        let output = Command::new(env!("CARGO_BIN_EXE_pulso"))
+            .arg("demo")
+            .arg("--db")
+            .arg(&path)
+            .args(["--rows", &ROWS.to_string(), "--days", &DAYS.to_string()])
+            .arg("--model")
+            .arg(&model)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pulso demo");
+        assert!(
+            output.status.success(),
+            "pulso demo failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (path, now_hour_ms())
+    })
+}
+
+fn now_hour_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    now / 3_600_000 * 3_600_000
+}
+
+async fn frames_of(
+    plugin: &PluginProcess,
+    db: &Path,
+    json: Value,
+    from: i64,
+    to: i64,
+) -> Vec<Value> {
+    let responses = query_data(
+        plugin,
+        context(db, "Viewer"),
+        vec![query("A", json.clone(), from, to)],
+    )
+    .await;
+    let response = &responses["A"];
+    assert!(response.error.is_empty(), "{json}: {}", response.error);
+    response.frames.iter().map(|f| decode_frame(f)).collect()
+}
+
+fn column<'a>(frame: &'a Value, name: &str) -> &'a Vec<Value> {
+    frame["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no field {name} in {frame}"))["values"]
+        .as_array()
+        .unwrap()
+}
+
+fn strings(frame: &Value, name: &str) -> Vec<String> {
+    column(frame, name)
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn notices(frame: &Value) -> Vec<String> {
+    frame["meta"]["notices"]
+        .as_array()
+        .map(|n| {
+            n.iter()
+                .map(|x| x["text"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Words of the planted delivery complaints (src/demo/corpus.rs, `delivery_slump`).
+const COMPLAINT_STEMS: [&str; 7] = ["frí", "fri", "demor", "tard", "tibi", "helad", "refri"];
+
+#[tokio::test]
+async fn the_planted_delivery_slump_is_found() {
+    let (db, end) = scored_demo().clone();
+    let plugin = PluginProcess::start();
+    let from = end - 30 * DAY;
+
+    // The rising complaint: among Qori Brasa's top terms of the last 30 days against the 30
+    // before, a negative one about cold or late chicken.
+    let frame = &frames_of(
+        &plugin,
+        &db,
+        json!({"queryType": "trending_terms", "filters": {"brand": ["Qori Brasa"]}, "minSupport": 3, "limit": 5}),
+        from,
+        end,
+    )
+    .await[0];
+    let terms = strings(frame, "term");
+    let scores = column(frame, "avgScore");
+    let counts = column(frame, "count");
+    let before = column(frame, "countBefore");
+    let complaint = terms.iter().enumerate().find(|(i, term)| {
+        COMPLAINT_STEMS.iter().any(|stem| term.contains(stem))
+            && scores[*i].as_f64().is_some_and(|s| s < -0.3)
+            && counts[*i].as_i64() > before[*i].as_i64().map(|b| b * 2)
+    });
+    assert!(
+        complaint.is_some(),
+        "no rising complaint about cold or late delivery in Qori Brasa's top terms: {terms:?} {scores:?}"
+    );
+
+    // The spike in that brand's region: Arequipa's anomaly score is Qori Brasa's highest, its
+    // spike is explained by delivery, and the cited mentions are Qori Brasa's in Arequipa.
+    let frame = &frames_of(
+        &plugin,
+        &db,
+        json!({"queryType": "anomalies", "groupBy": "region", "metric": "volume", "filters": {"brand": ["Qori Brasa"]}, "threshold": 3}),
+        from,
+        end,
+    )
+    .await[0];
+    let fields = frame["fields"].as_array().unwrap();
+    let peak = |f: &Value| {
+        f["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_f64)
+            .fold(f64::MIN, f64::max)
+    };
+    let (top_region, top_z) = fields[1..]
+        .iter()
+        .map(|f| (f["labels"]["region"].as_str().unwrap().to_string(), peak(f)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("one series per region");
+    assert_eq!(
+        top_region, "Arequipa",
+        "highest z {top_z} is not Arequipa's"
+    );
+    let spikes = frame["meta"]["custom"]["spikes"].as_array().unwrap();
+    let arequipa = spikes
+        .iter()
+        .find(|s| s["group"] == "Arequipa")
+        .unwrap_or_else(|| panic!("no Arequipa spike: {spikes:?}"));
+    assert!(
+        arequipa["worstAspects"][0]
+            .as_str()
+            .is_some_and(|a| a.starts_with("delivery")),
+        "{arequipa}"
+    );
+    let ids: Vec<i64> = arequipa["mentionIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{arequipa}");
+    let store = pulso::store::SqliteStore::open(&db).await.unwrap();
+    let cited = pulso::store::FeedbackStore::mentions_by_id(&store, &ids)
+        .await
+        .unwrap();
+    assert_eq!(cited.len(), 3);
+    for mention in &cited {
+        assert_eq!(
+            (mention.brand.as_str(), mention.region.as_str()),
+            ("Qori Brasa", "Arequipa")
+        );
+        assert!(mention.time_ms >= arequipa["start"].as_i64().unwrap());
+    }
+
+    // Delivery is the worst aspect for Qori Brasa in Arequipa, by negative share.
+    let frame = &frames_of(
+        &plugin,
+        &db,
+        json!({"queryType": "aspects", "filters": {"brand": ["Qori Brasa"], "region": ["Arequipa"]}}),
+        from,
+        end,
+    )
+    .await[0];
+    let aspects = strings(frame, "aspect");
+    let mentions = column(frame, "mentions");
+    let share = column(frame, "shareNegative");
+    let worst = (0..aspects.len())
+        .filter(|&i| mentions[i].as_i64().unwrap() >= 10)
+        .max_by(|&a, &b| {
+            share[a]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&share[b].as_f64().unwrap())
+        })
+        .map(|i| aspects[i].clone());
+    assert_eq!(worst.as_deref(), Some("delivery"), "{aspects:?} {share:?}");
+}
+
+#[tokio::test]
+async fn the_packaging_spike_and_the_launch_are_explained() {
+    let (db, end) = scored_demo().clone();
+    let plugin = PluginProcess::start();
+    // Kusiy's bad batch, 45 to 42 days back: a negative-share spike explained by packaging,
+    // freshness or taste, with its rising terms.
+    let frame = &frames_of(
+        &plugin,
+        &db,
+        json!({"queryType": "anomalies", "groupBy": "brand", "view": "spikes"}),
+        end - 60 * DAY,
+        end,
+    )
+    .await[0];
+    let groups = strings(frame, "group");
+    let starts = column(frame, "time");
+    let kusiy = (0..groups.len()).find(|&i| {
+        let start_ms = starts[i].as_i64().unwrap() / 1_000_000;
+        groups[i] == "Kusiy" && start_ms >= end - 47 * DAY && start_ms <= end - 41 * DAY
+    });
+    let texts = strings(frame, "text");
+    let kusiy =
+        kusiy.unwrap_or_else(|| panic!("no Kusiy spike 45 days back: {groups:?} {texts:?}"));
+    assert!(
+        ["packaging", "freshness", "taste"]
+            .iter()
+            .any(|a| texts[kusiy].contains(&format!("worst aspects: {a}"))),
+        "{}",
+        texts[kusiy]
+    );
+    assert!(texts[kusiy].contains("rising terms: "), "{}", texts[kusiy]);
+
+    // The launch: Killa Camu Camu is new in the last 21 days, so its name trends with no
+    // mentions before and a positive average.
+    let frame = &frames_of(
+        &plugin,
+        &db,
+        json!({"queryType": "trending_terms", "limit": 5}),
+        end - 21 * DAY,
+        end,
+    )
+    .await[0];
+    let terms = strings(frame, "term");
+    let camu = terms.iter().position(|t| t.contains("camu camu"));
+    let camu = camu.unwrap_or_else(|| panic!("camu camu not trending: {terms:?}"));
+    assert_eq!(
+        column(frame, "growth")[camu],
+        Value::Null,
+        "new terms have no growth %"
+    );
+    assert!(column(frame, "avgScore")[camu].as_f64().unwrap() > 0.2);
+}
+
+#[tokio::test]
+async fn offline_insights_cite_central_mentions_that_exist() {
+    let (db, end) = scored_demo().clone();
+    let plugin = PluginProcess::start();
+    let model = repo().join("models/dist/current");
+    let responses = query_data(
+        &plugin,
+        common::context_with_model(&db, "Viewer", &model),
+        vec![query(
+            "A",
+            json!({"queryType": "insights", "filters": {"brand": ["Qori Brasa"]}}),
+            end - 30 * DAY,
+            end,
+        )],
+    )
+    .await;
+    let response = &responses["A"];
+    assert!(response.error.is_empty(), "{}", response.error);
+    let frame = decode_frame(&response.frames[0]);
+    let kinds = strings(&frame, "kind");
+    assert_eq!(kinds[0], "summary");
+    assert!(
+        kinds.iter().any(|k| k == "driver") && kinds.iter().any(|k| k == "suggestion"),
+        "{kinds:?}"
+    );
+    assert!(strings(&frame, "generatedBy")
+        .iter()
+        .all(|g| g == "offline"));
+    let notices = notices(&frame);
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("Generated without an LLM") && n.contains("embedding centrality")),
+        "{notices:?}"
+    );
+    let findings = strings(&frame, "finding");
+    assert!(
+        findings
+            .iter()
+            .any(|f| COMPLAINT_STEMS.iter().any(|s| f.contains(s)) || f.contains("Delivery")),
+        "the delivery slump is not among the findings: {findings:?}"
+    );
+    let store = pulso::store::SqliteStore::open(&db).await.unwrap();
+    for (finding, ids) in findings.iter().zip(strings(&frame, "evidenceIds")) {
+        let ids: Vec<i64> = ids
+            .split(", ")
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect();
+        assert!(!ids.is_empty() && ids.len() <= 3, "{finding}: {ids:?}");
+        let found = pulso::store::FeedbackStore::mentions_by_id(&store, &ids)
+            .await
+            .unwrap();
+        assert_eq!(
+            found.len(),
+            ids.len(),
+            "{finding} cites unknown ids {ids:?}"
+        );
+        assert!(
+            found.iter().all(|m| m.brand == "Qori Brasa"),
+            "{finding}: evidence outside the filter"
+        );
+    }
+}
+
+// ---- Golden frames and bad input, on the small fixed fixture ----
+
+const FIXTURE_DAY_2: (i64, i64) = (
+    common::FIXTURE_START_MS + 24 * common::HOUR,
+    common::FIXTURE_START_MS + 48 * common::HOUR - 1,
+);
+const FIXTURE_BOTH_DAYS: (i64, i64) = (
+    common::FIXTURE_START_MS,
+    common::FIXTURE_START_MS + 48 * common::HOUR - 1,
+);
+
+/// Eight complaints about cold chicken within two hours of day 2, on top of the fixture's
+/// steady two-hourly rows: a rising term, a spike and a driver for the golden frames.
+async fn plant_a_burst(db: &Path) {
+    use pulso::store::{FeedbackStore, NewFeedback, SourceType, SqliteStore};
+    let store = SqliteStore::open(db).await.unwrap();
+    let rows: Vec<NewFeedback> = (0..8)
+        .map(|i| NewFeedback {
+            source_type: SourceType::Delivery,
+            platform: "rappi".to_string(),
+            region: "Arequipa".to_string(),
+            city: "Arequipa".to_string(),
+            category: "delivery".to_string(),
+            brand: "Brasa Norte".to_string(),
+            product: "pollo a la brasa".to_string(),
+            language: "es".to_string(),
+            text: [
+                "Otra vez el pollo a la brasa llegó frío",
+                "El pollo llegó frío, una hora de demora",
+            ][i % 2]
+                .to_string(),
+            rating: Some(1.0),
+            rating_raw: None,
+            redactions: 0,
+            event_time_ms: common::FIXTURE_START_MS + 40 * common::HOUR + i as i64 * 60_000,
+            external_id: format!("burst-{i}"),
+        })
+        .collect();
+    store.insert_feedback(&rows).await.unwrap();
+}
+
+#[tokio::test]
+async fn golden_frames_for_the_trend_query_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::fixture_db(dir.path()).await;
+    plant_a_burst(&db).await;
+    let plugin = PluginProcess::start();
+    let cases = [
+        (
+            "trending_terms",
+            json!({"queryType": "trending_terms", "minSupport": 1, "limit": 6}),
+            FIXTURE_DAY_2,
+        ),
+        (
+            "trending_terms_by_brand",
+            json!({"queryType": "trending_terms", "minSupport": 2, "limit": 3, "groupBy": "brand"}),
+            FIXTURE_DAY_2,
+        ),
+        (
+            "aspects_distribution",
+            json!({"queryType": "aspects"}),
+            FIXTURE_BOTH_DAYS,
+        ),
+        (
+            "aspects_timeseries",
+            json!({"queryType": "aspects", "view": "timeseries", "metric": "net_sentiment", "interval": "12h", "aspects": ["service", "delivery"]}),
+            FIXTURE_BOTH_DAYS,
+        ),
+        (
+            "anomalies_volume",
+            json!({"queryType": "anomalies", "metric": "volume", "interval": "2h", "baselineBuckets": 3, "threshold": 0.5}),
+            FIXTURE_DAY_2,
+        ),
+        (
+            "anomalies_spikes",
+            json!({"queryType": "anomalies", "metric": "volume", "interval": "2h", "baselineBuckets": 3, "threshold": 0.5, "view": "spikes"}),
+            FIXTURE_DAY_2,
+        ),
+        (
+            "insights_offline",
+            json!({"queryType": "insights"}),
+            FIXTURE_DAY_2,
+        ),
+    ];
+    for (name, model, (from, to)) in cases {
+        let frames = frames_of(&plugin, &db, model, from, to).await;
+        assert_eq!(frames.len(), 1, "{name}");
+        common::assert_golden(name, &frames[0]);
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_per_query_error_naming_field_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::fixture_db(dir.path()).await;
+    let mut plugin = PluginProcess::start();
+    let (from, to) = FIXTURE_BOTH_DAYS;
+    let bad = [
+        (
+            json!({"queryType": "trending_terms", "minSupport": 0}),
+            "minSupport 0",
+        ),
+        (
+            json!({"queryType": "trending_terms", "minSupport": -5}),
+            "minSupport -5",
+        ),
+        (
+            json!({"queryType": "trending_terms", "limit": 100000000}),
+            "limit 100000000",
+        ),
+        (
+            json!({"queryType": "trending_terms", "groupBy": "mood"}),
+            "\"mood\"",
+        ),
+        (
+            json!({"queryType": "aspects", "aspects": ["sabor"]}),
+            "\"sabor\"",
+        ),
+        (json!({"queryType": "aspects", "view": "pie"}), "\"pie\""),
+        (
+            json!({"queryType": "aspects", "view": "timeseries", "metric": "vibes"}),
+            "\"vibes\"",
+        ),
+        (
+            json!({"queryType": "anomalies", "metric": "avg_score"}),
+            "\"avg_score\"",
+        ),
+        (
+            json!({"queryType": "anomalies", "baselineBuckets": 100000}),
+            "baselineBuckets 100000",
+        ),
+        (
+            json!({"queryType": "anomalies", "threshold": -1}),
+            "threshold -1",
+        ),
+        (
+            json!({"queryType": "anomalies", "interval": "1s"}),
+            "buckets",
+        ),
+        (json!({"queryType": "insights", "llm": "sí"}), "\"sí\""),
+    ];
+    let mut queries: Vec<_> = bad
+        .iter()
+        .enumerate()
+        .map(|(i, (model, _))| query(&format!("B{i}"), model.clone(), from, to))
+        .collect();
+    queries.push(query(
+        "OK",
+        json!({"queryType": "trending_terms", "minSupport": 1}),
+        from,
+        to,
+    ));
+    let responses = query_data(&plugin, context(&db, "Viewer"), queries).await;
+    for (i, (model, expected)) in bad.iter().enumerate() {
+        let response = &responses[&format!("B{i}")];
+        assert_eq!(response.status, 400, "{model}: {}", response.error);
+        assert!(
+            response.error.contains(expected),
+            "{model}: {:?} lacks {expected}",
+            response.error
+        );
+        assert!(response.frames.is_empty());
+    }
+    assert!(
+        responses["OK"].error.is_empty(),
+        "{}",
+        responses["OK"].error
+    );
+    assert!(plugin.is_alive());
+}
+
+#[tokio::test]
+async fn a_range_without_data_gives_empty_frames_with_a_notice() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::fixture_db(dir.path()).await;
+    let plugin = PluginProcess::start();
+    // A week in 2001: nothing was stored then.
+    let (from, to) = (978_307_200_000, 978_307_200_000 + 7 * DAY);
+    for model in [
+        json!({"queryType": "trending_terms"}),
+        json!({"queryType": "aspects"}),
+        json!({"queryType": "aspects", "view": "timeseries"}),
+        json!({"queryType": "anomalies", "view": "spikes"}),
+        json!({"queryType": "insights"}),
+    ] {
+        let frames = frames_of(&plugin, &db, model.clone(), from, to).await;
+        let notes = notices(&frames[0]);
+        assert!(
+            notes.iter().any(|n| n.starts_with("No ")),
+            "{model}: {notes:?}"
+        );
+    }
+}

@@ -18,15 +18,15 @@ use serde_json::{json, Value};
 const DAY: i64 = 86_400_000;
 /// Rows and days of the scored demo: enough for the planted slump to show in one brand's
 /// region, few enough to score with the real model in a few minutes on two cores.
-const ROWS: usize = 6_000;
-const DAYS: u32 = 90;
+const ROWS: usize = 10_000;
+const DAYS: u32 = 60;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The scored demo database, built once per test run. `PULSO_TRENDS_DB` reuses one that
-/// `pulso demo --rows 6000 --days 90` made within the hour, for quick local iterations.
+/// `pulso demo --rows 10000 --days 60` made within the hour, for quick local iterations.
 fn scored_demo() -> &'static (PathBuf, i64) {
     static DB: OnceLock<(PathBuf, i64)> = OnceLock::new();
     DB.get_or_init(|| {
@@ -144,12 +144,13 @@ async fn the_planted_delivery_slump_is_found() {
         "no rising complaint about cold or late delivery in Qori Brasa's top terms: {terms:?} {scores:?}"
     );
 
-    // The spike in that brand's region: Arequipa's anomaly score is Qori Brasa's highest, its
-    // spike is explained by delivery, and the cited mentions are Qori Brasa's in Arequipa.
+    // The spike in that brand's region: of Qori Brasa's delivery orders, Arequipa's anomaly
+    // score is the highest, its spike is explained by delivery, and the cited mentions are Qori
+    // Brasa's in Arequipa.
     let frame = &frames_of(
         &plugin,
         &db,
-        json!({"queryType": "anomalies", "groupBy": "region", "metric": "volume", "filters": {"brand": ["Qori Brasa"]}, "threshold": 3}),
+        json!({"queryType": "anomalies", "groupBy": "region", "metric": "volume", "filters": {"brand": ["Qori Brasa"], "sourceType": ["delivery"]}, "threshold": 3}),
         from,
         end,
     )
@@ -203,7 +204,8 @@ async fn the_planted_delivery_slump_is_found() {
         assert!(mention.time_ms >= arequipa["start"].as_i64().unwrap());
     }
 
-    // Delivery is the worst aspect for Qori Brasa in Arequipa, by negative share.
+    // Delivery is what fails for Qori Brasa in Arequipa: the aspect with the most negative
+    // mentions, most of its mentions negative.
     let frame = &frames_of(
         &plugin,
         &db,
@@ -213,30 +215,26 @@ async fn the_planted_delivery_slump_is_found() {
     )
     .await[0];
     let aspects = strings(frame, "aspect");
-    let mentions = column(frame, "mentions");
+    let negative = column(frame, "negative");
     let share = column(frame, "shareNegative");
     let worst = (0..aspects.len())
-        .filter(|&i| mentions[i].as_i64().unwrap() >= 10)
-        .max_by(|&a, &b| {
-            share[a]
-                .as_f64()
-                .unwrap()
-                .total_cmp(&share[b].as_f64().unwrap())
-        })
-        .map(|i| aspects[i].clone());
-    assert_eq!(worst.as_deref(), Some("delivery"), "{aspects:?} {share:?}");
+        .max_by_key(|&i| negative[i].as_i64().unwrap())
+        .expect("aspects");
+    assert_eq!(aspects[worst], "delivery", "{aspects:?} {negative:?}");
+    assert!(share[worst].as_f64().unwrap() > 50.0, "{share:?}");
 }
 
 #[tokio::test]
 async fn the_packaging_spike_and_the_launch_are_explained() {
     let (db, end) = scored_demo().clone();
     let plugin = PluginProcess::start();
-    // Kusiy's bad batch, 45 to 42 days back: a negative-share spike explained by packaging,
-    // freshness or taste, with its rising terms.
+    // Kusiy's bad batch, 45 to 42 days back: a burst of mentions explained by packaging,
+    // freshness or taste, with its rising terms. (Its daily negative share is too noisy at this
+    // volume for the default threshold: Kusiy's ordinary days already run 15 % to 45 % negative.)
     let frame = &frames_of(
         &plugin,
         &db,
-        json!({"queryType": "anomalies", "groupBy": "brand", "view": "spikes"}),
+        json!({"queryType": "anomalies", "groupBy": "brand", "metric": "volume", "view": "spikes"}),
         end - 60 * DAY,
         end,
     )

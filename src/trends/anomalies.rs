@@ -16,8 +16,8 @@ const MIN_BUCKET_VOLUME: i64 = 5;
 /// The smallest spread assumed, in the metric's units (percentage points or mentions).
 const SHARE_FLOOR: f64 = 3.0;
 const VOLUME_FLOOR: f64 = 1.0;
-/// Most spikes reported (the latest), and how many of those are explained: each explanation
-/// reads the spike's window and baseline again.
+/// Most spikes reported (the latest), and how many of those (the strongest) are explained:
+/// each explanation reads the spike's window and baseline again.
 const MAX_SPIKES: usize = 30;
 const MAX_EXPLAINED: usize = 10;
 
@@ -126,6 +126,11 @@ pub async fn anomalies(
     }
     found.sort_by(|a, b| b.2.cmp(&a.2).then(b.5.total_cmp(&a.5)));
     found.truncate(MAX_SPIKES);
+    // The strongest spikes get explained, whatever their age; the list stays latest first.
+    let mut by_strength: Vec<usize> = (0..found.len()).collect();
+    by_strength.sort_by(|&a, &b| found[b].5.total_cmp(&found[a].5));
+    let explain: std::collections::HashSet<usize> =
+        by_strength.into_iter().take(MAX_EXPLAINED).collect();
 
     let starts = &volume.bucket_starts_ms;
     let mut explained = Vec::new();
@@ -138,7 +143,7 @@ pub async fn anomalies(
             from_ms: starts[first] - query.baseline_buckets as i64 * query.bucket_ms,
             to_ms: starts[first] - 1,
         };
-        if n >= MAX_EXPLAINED {
+        if !explain.contains(&n) {
             explained.push(Spike {
                 group,
                 start_ms: window.from_ms,
@@ -166,11 +171,14 @@ pub async fn anomalies(
         )
         .await?;
         let aspects = aspect_stats::distribution(store, window, &filters, &[]).await?;
-        let mut worst: Vec<_> = aspects.rows.iter().filter(|r| r.mentions >= 2).collect();
+        // Most negative mentions first: in a small window a 2-of-2 aspect is not the story.
+        let mut worst: Vec<_> = aspects.rows.iter().filter(|r| r.negative > 0).collect();
         worst.sort_by(|a, b| {
-            b.share_negative()
-                .unwrap_or(0.0)
-                .total_cmp(&a.share_negative().unwrap_or(0.0))
+            b.negative.cmp(&a.negative).then(
+                b.share_negative()
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.share_negative().unwrap_or(0.0)),
+            )
         });
         let order = if query.metric == Metric::Volume {
             SampleOrder::Latest

@@ -143,70 +143,21 @@ pub async fn anomalies(
             from_ms: starts[first] - query.baseline_buckets as i64 * query.bucket_ms,
             to_ms: starts[first] - 1,
         };
-        if !explain.contains(&n) {
-            explained.push(Spike {
-                group,
-                start_ms: window.from_ms,
-                end_ms: window.to_ms,
-                value,
-                baseline: base_value,
-                zscore,
-                rising_terms: Vec::new(),
-                worst_aspects: Vec::new(),
-                mention_ids: Vec::new(),
-            });
-            continue;
-        }
-        let filters = with_group(&query.filters, query.group_by, group.as_deref());
-        let rising = trending_terms(
-            store,
-            &TrendRequest {
-                range: window,
-                before,
-                filters: filters.clone(),
-                group_by: None,
-                min_support: 2,
-                limit: 5,
-            },
-        )
-        .await?;
-        let aspects = aspect_stats::distribution(store, window, &filters, &[]).await?;
-        // Most negative mentions first: in a small window a 2-of-2 aspect is not the story.
-        let mut worst: Vec<_> = aspects.rows.iter().filter(|r| r.negative > 0).collect();
-        worst.sort_by(|a, b| {
-            b.negative.cmp(&a.negative).then(
-                b.share_negative()
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.share_negative().unwrap_or(0.0)),
-            )
-        });
-        let order = if query.metric == Metric::Volume {
-            SampleOrder::Latest
-        } else {
-            SampleOrder::MostNegative
-        };
-        let mentions = store.sample_mentions(window, &filters, order, 3).await?;
-        explained.push(Spike {
+        let mut spike = Spike {
             group,
             start_ms: window.from_ms,
             end_ms: window.to_ms,
             value,
             baseline: base_value,
             zscore,
-            rising_terms: rising.terms.into_iter().map(|t| t.term).collect(),
-            worst_aspects: worst
-                .iter()
-                .take(3)
-                .map(|r| {
-                    format!(
-                        "{} ({:.0}% negativo)",
-                        r.aspect.name(),
-                        r.share_negative().unwrap_or(0.0)
-                    )
-                })
-                .collect(),
-            mention_ids: mentions.iter().map(|m| m.id).collect(),
-        });
+            rising_terms: Vec::new(),
+            worst_aspects: Vec::new(),
+            mention_ids: Vec::new(),
+        };
+        if explain.contains(&n) {
+            explain_spike(store, query, &mut spike, before).await?;
+        }
+        explained.push(spike);
     }
     Ok(Anomalies {
         bucket_starts_ms: starts[first_shown..].to_vec(),
@@ -215,6 +166,67 @@ pub async fn anomalies(
         unscored_rows,
         executed_sql,
     })
+}
+
+/// Fills a spike's rising terms (against its baseline), worst aspects and representative
+/// mentions, all within its group.
+async fn explain_spike(
+    store: &dyn FeedbackStore,
+    query: &AnomaliesQuery,
+    spike: &mut Spike,
+    before: TimeRange,
+) -> Result<(), StoreError> {
+    let window = TimeRange {
+        from_ms: spike.start_ms,
+        to_ms: spike.end_ms,
+    };
+    let filters = with_group(&query.filters, query.group_by, spike.group.as_deref());
+    let rising = trending_terms(
+        store,
+        &TrendRequest {
+            range: window,
+            before,
+            filters: filters.clone(),
+            group_by: None,
+            min_support: 2,
+            limit: 5,
+        },
+    )
+    .await?;
+    spike.rising_terms = rising.terms.into_iter().map(|t| t.term).collect();
+    let aspects = aspect_stats::distribution(store, window, &filters, &[]).await?;
+    // Most negative mentions first: in a small window a 2-of-2 aspect is not the story.
+    let mut worst: Vec<_> = aspects.rows.iter().filter(|r| r.negative > 0).collect();
+    worst.sort_by(|a, b| {
+        b.negative.cmp(&a.negative).then(
+            b.share_negative()
+                .unwrap_or(0.0)
+                .total_cmp(&a.share_negative().unwrap_or(0.0)),
+        )
+    });
+    spike.worst_aspects = worst
+        .iter()
+        .take(3)
+        .map(|r| {
+            format!(
+                "{} ({:.0}% negativo)",
+                r.aspect.name(),
+                r.share_negative().unwrap_or(0.0)
+            )
+        })
+        .collect();
+    let order = if query.metric == Metric::Volume {
+        SampleOrder::Latest
+    } else {
+        SampleOrder::MostNegative
+    };
+    spike.mention_ids = store
+        .sample_mentions(window, &filters, order, 3)
+        .await?
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    Ok(())
 }
 
 /// The query's filters narrowed to one group.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::query::{Dimension, Filters, TimeRange};
-use crate::store::{FeedbackStore, StoreError, TermRow, TermScan};
+use crate::store::{FeedbackStore, StoreError, TermScan};
 
 use super::terms;
 
@@ -205,7 +205,7 @@ pub async fn trending_terms(
     let mut result = Vec::new();
     let mut position = 0;
     for (g, list) in candidates.iter().enumerate() {
-        let (group, now_total, before_total) = &groups[g];
+        let (group, now_total, _) = &groups[g];
         let mut resolved: Vec<TrendingTerm> = Vec::new();
         for (key, tally, excess) in list {
             let hash = (*key & 0xffff_ffff) as u32;
@@ -232,7 +232,6 @@ pub async fn trending_terms(
                 rise: *excess,
             });
         }
-        let _ = before_total;
         result.extend(drop_subsumed(resolved, request.limit as usize));
     }
     let (mentions, mentions_before) = groups
@@ -295,10 +294,4 @@ fn drop_subsumed(terms: Vec<TrendingTerm>, limit: usize) -> Vec<TrendingTerm> {
         .map(|(t, _)| t)
         .take(limit)
         .collect()
-}
-
-/// Rows of a scan, for callers that compute other statistics from the same read.
-pub fn rows_in(rows: &[TermRow], range: TimeRange) -> impl Iterator<Item = &TermRow> {
-    rows.iter()
-        .filter(move |r| r.time_ms >= range.from_ms && r.time_ms <= range.to_ms)
 }

@@ -27,15 +27,26 @@ pub struct PluginProcess {
 
 impl PluginProcess {
     pub fn start() -> Self {
+        Self::launch("warn", Stdio::inherit())
+    }
+
+    /// Like [`PluginProcess::start`], but with `RUST_LOG=rust_log` and the plugin's stderr (the
+    /// hclog JSON Grafana would read) written to `log`, so a test can grep what was logged.
+    pub fn start_logging_to(rust_log: &str, log: &Path) -> Self {
+        let log_file = std::fs::File::create(log).expect("create the plugin log file");
+        Self::launch(rust_log, Stdio::from(log_file))
+    }
+
+    fn launch(rust_log: &str, stderr: Stdio) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pulso"))
             .env("grafana_plugin_type", "datasource")
             .env("PLUGIN_PROTOCOL_VERSIONS", "2")
             .env("PLUGIN_MIN_PORT", "10000")
             .env("PLUGIN_MAX_PORT", "25000")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start the pulso binary");
         let stdout = child.stdout.take().expect("plugin stdout");
@@ -77,39 +88,6 @@ impl PluginProcess {
     /// Still running, i.e. nothing so far has crashed it.
     pub fn is_alive(&mut self) -> bool {
         self.child.try_wait().expect("wait on plugin").is_none()
-    }
-}
-
-impl PluginProcess {
-    /// Like [`PluginProcess::start`], but with `RUST_LOG=rust_log` and the plugin's stderr (the
-    /// hclog JSON Grafana would read) written to `log`, so a test can grep what was logged.
-    pub fn start_logging_to(rust_log: &str, log: &Path) -> Self {
-        let log_file = std::fs::File::create(log).expect("create the plugin log file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pulso"))
-            .env("grafana_plugin_type", "datasource")
-            .env("PLUGIN_PROTOCOL_VERSIONS", "2")
-            .env("PLUGIN_MIN_PORT", "10000")
-            .env("PLUGIN_MAX_PORT", "25000")
-            .env("RUST_LOG", rust_log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log_file))
-            .spawn()
-            .expect("start the pulso binary");
-        let stdout = child.stdout.take().expect("plugin stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the handshake line");
-        let handshake = line.trim().to_string();
-        let parts: Vec<&str> = handshake.split('|').collect();
-        assert_eq!(parts.len(), 5, "handshake line {handshake:?}");
-        let address = parts[3].to_string();
-        Self {
-            child,
-            address,
-            handshake,
-        }
     }
 }
 

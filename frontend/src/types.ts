@@ -147,6 +147,8 @@ export interface PulsoOptions extends DataSourceJsonData {
   llmUrl?: string;
   /** Model name sent to that endpoint. */
   llmModel?: string;
+  /** Seconds per LLM attempt (1 to 300; the backend's default is 10). */
+  llmTimeoutSeconds?: number;
 }
 
 /** Values only the backend ever reads (secureJsonData); Grafana never sends them back. */

@@ -89,6 +89,19 @@ describe('ConfigEditor', () => {
     expect(last().jsonData).not.toHaveProperty('sqlitePath');
   });
 
+  it('writes a valid LLM timeout as a number and drops an invalid one', async () => {
+    const { user, last } = setup(options());
+    const timeout = screen.getByLabelText(/^Timeout \(seconds\)/);
+    await user.type(timeout, '45');
+    expect(last().jsonData).toEqual({ llmTimeoutSeconds: 45 });
+    await user.clear(timeout);
+    await user.type(timeout, '301');
+    expect(last().jsonData).toEqual({});
+    await user.clear(timeout);
+    await user.type(timeout, '2.5');
+    expect(last().jsonData).toEqual({});
+  });
+
   it('keeps a new API key in secureJsonData only', async () => {
     const { user, last } = setup(options());
     await user.type(screen.getByLabelText(/^API key/), 'abc');

@@ -37,6 +37,19 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     });
   };
 
+  /** Whole seconds from 1 to 300; an empty or invalid entry removes it, so the default applies. */
+  const onTimeoutChange = (event: ChangeEvent<HTMLInputElement>) => {
+    const text = event.currentTarget.value.trim();
+    const seconds = Number(text);
+    const next: PulsoOptions = { ...jsonData };
+    if (text !== '' && Number.isInteger(seconds) && seconds >= 1 && seconds <= 300) {
+      next.llmTimeoutSeconds = seconds;
+    } else {
+      delete next.llmTimeoutSeconds;
+    }
+    onOptionsChange({ ...options, jsonData: next });
+  };
+
   const urlError = llmUrlError(jsonData.llmUrl);
 
   return (
@@ -81,7 +94,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
       <ConfigSection
         title="Language model (optional)"
-        description="An OpenAI-compatible endpoint (for example a local Ollama or vLLM server) that later Pulso features use to summarise and explain feedback. Sentiment scoring never needs it."
+        description="An OpenAI-compatible endpoint (OpenAI, or a local Ollama, vLLM or llama.cpp server) that the Insights query asks to write findings and suggestions. Without it, Insights writes an offline summary; sentiment scoring never needs it."
       >
         <Field
           label="Endpoint URL"
@@ -104,6 +117,21 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             placeholder="llama3.1:8b"
             value={jsonData.llmModel ?? ''}
             onChange={onTextChange('llmModel')}
+          />
+        </Field>
+        <Field
+          label="Timeout (seconds)"
+          description="How long one request to the endpoint may take, 1 to 300; a failed or slow request is tried once more. Grafana gives up on a panel after about 30 s, so raise it only for slow local models. Empty: 10."
+        >
+          <Input
+            id="pulso-config-llm-timeout"
+            type="number"
+            min={1}
+            max={300}
+            width={12}
+            placeholder="10"
+            defaultValue={jsonData.llmTimeoutSeconds ?? ''}
+            onChange={onTimeoutChange}
           />
         </Field>
         <Field

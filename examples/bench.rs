@@ -1,478 +1,767 @@
-//! Query latency through the plugin protocol against the same SQL run directly.
+//! The analytics engine through the plugin protocol, against DuckDB on the same rows.
 //!
-//! `cargo run --release --example bench -- --rows 1000000`
+//! `cargo build --release && cargo run --release --example bench -- --rows 1000000`
 //!
-//! Builds (or reuses) a demo database, fills scores with a deterministic fixture, starts the
-//! release plugin binary as Grafana would, and times each query type both ways in one run.
+//! Builds (or reuses) a demo database with fixture scores (`pulso demo --fixture-scores`
+//! does the same), starts the release plugin the way Grafana does (go-plugin handshake,
+//! pluginv2 gRPC, no sentiment model), and measures in one run:
+//! - how long the analytics mirror takes to warm, and the plugin's memory;
+//! - each aggregation panel's p50/p95 through gRPC, against DuckDB (Python, in memory, the
+//!   same threads) running the same aggregation over the same rows, loaded from a CSV export;
+//! - the main dashboard's panels sent at once, as Grafana sends them;
+//! - offline insights and trending terms;
+//! - 50 mixed queries at once against the same queries one at a time;
+//! - how soon a row pushed through `POST /feedback`, or written by another process, is
+//!   counted by a panel.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Parser;
 use grafana_plugin_sdk::pluginv2;
-use pulso::demo::{generate, DemoOptions};
-use pulso::query::{parse_query, Query, QueryInput};
-use pulso::store::sql;
-use pulso::store::{AspectScan, FeedbackStore, NewAspectScore, NewScore, SqliteStore, TermScan};
-use pulso::trends::aspects::aspects_of;
-use serde_json::json;
+use pulso::demo::database::write_demo;
+use pulso::demo::fixture::FIXTURE_MODEL_ID;
+use pulso::demo::DemoOptions;
+use pulso::store::sql::{Bind, Statement};
+use pulso::store::{RecordStore, SqliteStore};
+use serde_json::{json, Value};
+use tonic::transport::Channel;
 
 #[derive(Parser)]
 struct Args {
     /// Demo rows to generate.
     #[arg(long, default_value_t = 1_000_000)]
     rows: usize,
-    /// Database file; reused when it already holds `rows` rows.
-    #[arg(long, default_value = "target/bench/pulso-bench.db")]
-    db: PathBuf,
-    /// Timed runs per query and path, after warm-up.
+    /// Database file; reused when it already holds `rows` rows. Defaults to
+    /// target/bench/pulso-<rows>.db.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// Timed runs per query, after warm-up.
     #[arg(long, default_value_t = 30)]
     iterations: usize,
     /// Plugin binary to drive.
     #[arg(long, default_value = "target/release/pulso")]
     plugin: PathBuf,
+    /// Queries sent at once in the concurrency test.
+    #[arg(long, default_value_t = 50)]
+    concurrency: usize,
+    /// Skip the DuckDB anchor (it needs `pip install duckdb`).
+    #[arg(long)]
+    no_duckdb: bool,
 }
 
 const DAY: i64 = 86_400_000;
-const BENCH_MODEL: &str = "bench-fixture";
-
-async fn prepare(args: &Args) -> anyhow::Result<(SqliteStore, i64)> {
-    if let Some(folder) = args.db.parent() {
-        std::fs::create_dir_all(folder)?;
-    }
-    let store = SqliteStore::open(&args.db).await?;
-    let existing = store.health().await?.total_rows;
-    let end_time_ms = 1_767_225_600_000; // 2026-01-01: fixed, so reruns reuse the file.
-    if existing != args.rows as i64 {
-        if existing != 0 {
-            bail!(
-                "{} holds {existing} rows, not {}: delete it first",
-                args.db.display(),
-                args.rows
-            );
-        }
-        let started = Instant::now();
-        let options = DemoOptions {
-            rows: args.rows,
-            days: 180,
-            seed: 42,
-            end_time_ms,
-        };
-        let mut batch = Vec::with_capacity(20_000);
-        for row in generate(&options) {
-            batch.push(row);
-            if batch.len() == batch.capacity() {
-                store.insert_feedback(&batch).await?;
-                batch.clear();
-            }
-        }
-        store.insert_feedback(&batch).await?;
-        eprintln!(
-            "generated {} rows in {:.1} s",
-            args.rows,
-            started.elapsed().as_secs_f64()
-        );
-        let started = Instant::now();
-        let mut scores = Vec::with_capacity(20_000);
-        for id in 1..=args.rows as i64 {
-            scores.push(fixture_score(id));
-            if scores.len() == scores.capacity() {
-                store.insert_scores(BENCH_MODEL, &scores).await?;
-                scores.clear();
-            }
-        }
-        store.insert_scores(BENCH_MODEL, &scores).await?;
-        store.set_active_model(BENCH_MODEL).await?;
-        eprintln!(
-            "scored {} rows in {:.1} s",
-            args.rows,
-            started.elapsed().as_secs_f64()
-        );
-    }
-    prepare_trends(&store).await?;
-    Ok((store, end_time_ms))
-}
-
-/// A fixed pseudo-random label per row; the model is not under test here.
-fn fixture_score(id: i64) -> NewScore {
-    let h = (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-    let p = [
-        (h % 97) as f64 / 97.0,
-        ((h / 97) % 89) as f64 / 89.0,
-        ((h / 8633) % 83) as f64 / 83.0,
-    ];
-    let total = p.iter().sum::<f64>().max(1e-9);
-    let [n, u, q] = p.map(|x| x / total);
-    let label = if n >= u && n >= q {
-        "negative"
-    } else if q >= u {
-        "positive"
-    } else {
-        "neutral"
-    };
-    NewScore {
-        feedback_id: id,
-        label: label.to_string(),
-        score: q - n,
-        p_negative: n,
-        p_neutral: u,
-        p_positive: q,
-    }
-}
-
-/// Terms for rows stored before term indexing, and fixture aspect results (each aspect a row
-/// names gets the row's fixture label), so the trend queries have data to read.
-async fn prepare_trends(store: &SqliteStore) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let mut indexed = 0;
-    loop {
-        let n = store.index_terms(20_000).await?;
-        if n == 0 {
-            break;
-        }
-        indexed += n;
-    }
-    if indexed > 0 {
-        eprintln!(
-            "indexed terms of {indexed} rows in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-    }
-    let aspects: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM aspect_scores WHERE model_id = ?")
-        .bind(BENCH_MODEL)
-        .fetch_one(store.pool())
-        .await?;
-    if aspects > 0 {
-        return Ok(());
-    }
-    let started = Instant::now();
-    let mut last_id = 0i64;
-    let mut stored = 0usize;
-    loop {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT id, text FROM feedback WHERE id > ? ORDER BY id LIMIT 20000")
-                .bind(last_id)
-                .fetch_all(store.pool())
-                .await?;
-        let Some(last) = rows.last() else {
-            break;
-        };
-        last_id = last.0;
-        let scores: Vec<NewScore> = rows.iter().map(|(id, _)| fixture_score(*id)).collect();
-        let aspects: Vec<NewAspectScore> = rows
-            .iter()
-            .zip(&scores)
-            .flat_map(|((id, text), score)| {
-                aspects_of(text)
-                    .into_iter()
-                    .map(move |aspect| NewAspectScore {
-                        feedback_id: *id,
-                        aspect,
-                        label: score.label.clone(),
-                        score: score.score,
-                    })
-            })
-            .collect();
-        stored += aspects.len();
-        store
-            .insert_analysis(BENCH_MODEL, &scores, &aspects)
-            .await?;
-    }
-    eprintln!(
-        "stored {stored} fixture aspect results in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
+const HOUR: i64 = 3_600_000;
+/// 2026-01-01T00:00:00Z: fixed, so reruns reuse the file.
+const END_MS: i64 = 1_767_225_600_000;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index]
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1e3)
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+async fn prepare(args: &Args, db: &Path) -> anyhow::Result<()> {
+    if let Some(folder) = db.parent() {
+        std::fs::create_dir_all(folder)?;
+    }
+    let store = SqliteStore::open(db).await?;
+    // Rows an earlier run's freshness test added.
+    sqlx::query("DELETE FROM feedback WHERE platform = 'bench' OR external_id LIKE 'bench-%'")
+        .execute(store.pool())
+        .await?;
+    let existing = store.health().await?.total_rows;
+    if existing == args.rows as i64 {
+        return Ok(());
+    }
+    if existing != 0 {
+        bail!(
+            "{} holds {existing} rows, not {}: delete it first",
+            db.display(),
+            args.rows
+        );
+    }
+    let started = Instant::now();
+    let options = DemoOptions {
+        rows: args.rows,
+        days: 180,
+        seed: 42,
+        end_time_ms: END_MS,
+    };
+    let report = write_demo(&store, &options, true, |_| {}).await?;
+    store.close().await;
+    eprintln!(
+        "generated {} rows with fixture scores in {:.1} s",
+        report.inserted,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+struct Plugin {
+    child: Child,
+    data: pluginv2::data_client::DataClient<Channel>,
+    diagnostics: pluginv2::diagnostics_client::DiagnosticsClient<Channel>,
+    resource: pluginv2::resource_client::ResourceClient<Channel>,
+    context: pluginv2::PluginContext,
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Plugin {
+    async fn start(binary: &Path, db: &Path) -> anyhow::Result<Self> {
+        let mut child = Command::new(binary)
+            .env("grafana_plugin_type", "datasource")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| {
+                format!(
+                    "start {} (build it with cargo build --release)",
+                    binary.display()
+                )
+            })?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().context("plugin stdout")?).read_line(&mut line)?;
+        let address = line
+            .trim()
+            .split('|')
+            .nth(3)
+            .context("handshake line")?
+            .to_string();
+        let channel = Channel::from_shared(format!("http://{address}"))?
+            .connect()
+            .await?;
+        let context = pluginv2::PluginContext {
+            org_id: 1,
+            user: Some(pluginv2::User {
+                login: "bench".into(),
+                role: "Editor".into(),
+                ..Default::default()
+            }),
+            data_source_instance_settings: Some(pluginv2::DataSourceInstanceSettings {
+                id: 1,
+                uid: "bench".to_string(),
+                json_data: serde_json::to_vec(&json!({
+                    "sqlitePath": std::fs::canonicalize(db)?,
+                    "modelPath": "/nonexistent/no-model",
+                }))?,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        Ok(Self {
+            child,
+            data: pluginv2::data_client::DataClient::new(channel.clone()),
+            diagnostics: pluginv2::diagnostics_client::DiagnosticsClient::new(channel.clone()),
+            resource: pluginv2::resource_client::ResourceClient::new(channel),
+            context,
+        })
+    }
+
+    /// Resident and peak memory of the plugin process, in MiB.
+    fn memory_mib(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<f64>().ok())
+                .map_or(f64::NAN, |kib| kib / 1024.0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    async fn health(&mut self) -> anyhow::Result<Value> {
+        let response = self
+            .diagnostics
+            .check_health(pluginv2::CheckHealthRequest {
+                plugin_context: Some(self.context.clone()),
+                ..Default::default()
+            })
+            .await?
+            .into_inner();
+        Ok(serde_json::from_slice(&response.json_details)?)
+    }
+
+    /// A request over `from..to`, moved back by a different few milliseconds each time, as
+    /// Grafana's "now" moves between refreshes: no two requests are the same query, so none is
+    /// answered from the plugin's per-revision memo and every timing is the engine's.
+    fn request(&self, model: &Value, (from, to): (i64, i64)) -> pluginv2::QueryDataRequest {
+        static SHIFT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+        let shift = SHIFT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 60_000;
+        let (from, to) = (from - shift, to - shift);
+        pluginv2::QueryDataRequest {
+            plugin_context: Some(self.context.clone()),
+            headers: HashMap::new(),
+            queries: vec![pluginv2::DataQuery {
+                ref_id: "A".to_string(),
+                max_data_points: 1_000,
+                interval_ms: 0,
+                time_range: Some(pluginv2::TimeRange {
+                    from_epoch_ms: from,
+                    to_epoch_ms: to,
+                }),
+                json: model.to_string().into_bytes(),
+                query_type: String::new(),
+            }],
+        }
+    }
+}
+
+/// Runs one request and returns its time; a query error fails the benchmark.
+async fn timed(
+    client: &mut pluginv2::data_client::DataClient<Channel>,
+    request: pluginv2::QueryDataRequest,
+) -> anyhow::Result<(Duration, pluginv2::DataResponse)> {
+    let started = Instant::now();
+    let response = client.query_data(request).await?.into_inner();
+    let elapsed = started.elapsed();
+    let answer = response
+        .responses
+        .into_values()
+        .next()
+        .context("no response")?;
+    if !answer.error.is_empty() {
+        bail!("query failed: {}", answer.error);
+    }
+    Ok((elapsed, answer))
+}
+
+/// The notices of the first frame, to tell the engine's answers from the record store's.
+fn executed(answer: &pluginv2::DataResponse) -> String {
+    answer
+        .frames
+        .first()
+        .map(|f| String::from_utf8_lossy(f).to_string())
+        .unwrap_or_default()
+}
+
+struct Case {
+    name: &'static str,
+    model: Value,
+    range: (i64, i64),
+    /// The same aggregation in DuckDB's SQL, over `feedback` or `aspects`.
+    duckdb: Option<String>,
+}
+
+fn cases() -> Vec<Case> {
+    let last = |days: i64| (END_MS - days * DAY, END_MS - 1);
+    let (from30, to) = last(30);
+    let hour_origin = from30.div_euclid(HOUR) * HOUR;
+    let day_origin = from30.div_euclid(DAY) * DAY;
+    let sentiment = "COUNT(*) AS volume, COUNT(label) AS scored, \
+        SUM(CASE WHEN label = 'positive' THEN 1 ELSE 0 END) AS positive, \
+        SUM(CASE WHEN label = 'negative' THEN 1 ELSE 0 END) AS negative, SUM(score) AS score_sum";
+    let in30 = format!("time >= {from30} AND time <= {to}");
+    vec![
+        Case {
+            name: "timeseries volume, 30 d, hourly",
+            model: json!({"queryType": "timeseries", "metric": "volume", "interval": "1h"}),
+            range: last(30),
+            duckdb: Some(format!(
+                "SELECT (time - {hour_origin}) // {HOUR} AS bucket, COUNT(*) FROM feedback \
+                 WHERE {in30} GROUP BY bucket"
+            )),
+        },
+        Case {
+            name: "timeseries net_sentiment by category, 30 d, hourly",
+            model: json!({"queryType": "timeseries", "metric": "net_sentiment", "groupBy": "category", "interval": "1h"}),
+            range: last(30),
+            duckdb: Some(format!(
+                "SELECT (time - {hour_origin}) // {HOUR} AS bucket, category, {sentiment} \
+                 FROM feedback WHERE {in30} GROUP BY bucket, category"
+            )),
+        },
+        Case {
+            name: "distribution by region, 30 d",
+            model: json!({"queryType": "distribution", "groupBy": "region"}),
+            range: last(30),
+            duckdb: Some(format!(
+                "SELECT label, region, COUNT(*) FROM feedback WHERE {in30} GROUP BY label, region"
+            )),
+        },
+        Case {
+            name: "aspects distribution, 30 d",
+            model: json!({"queryType": "aspects"}),
+            range: last(30),
+            duckdb: Some(format!(
+                "SELECT aspect, COUNT(*), SUM(CASE WHEN label = 'positive' THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN label = 'negative' THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN label = 'neutral' THEN 1 ELSE 0 END), SUM(score) FROM aspects \
+                 WHERE {in30} GROUP BY aspect"
+            )),
+        },
+        Case {
+            name: "anomalies share_negative by brand, 30 d daily + 14 d baseline",
+            model: json!({"queryType": "anomalies", "groupBy": "brand"}),
+            range: last(30),
+            duckdb: Some(format!(
+                "SELECT (time - {}) // {DAY} AS bucket, brand, {sentiment} FROM feedback \
+                 WHERE time >= {} AND time <= {to} GROUP BY bucket, brand",
+                day_origin - 14 * DAY,
+                from30 - 14 * DAY
+            )),
+        },
+        Case {
+            name: "timeseries share_of_voice by brand, 30 d, daily",
+            model: json!({"queryType": "timeseries", "metric": "share_of_voice", "groupBy": "brand", "interval": "1d"}),
+            range: last(30),
+            duckdb: None,
+        },
+        Case {
+            name: "timeseries avg_score by brand, 180 d, daily",
+            model: json!({"queryType": "timeseries", "metric": "avg_score", "groupBy": "brand", "interval": "1d"}),
+            range: last(180),
+            duckdb: None,
+        },
+        Case {
+            name: "trending_terms, 30 d against the 30 d before",
+            model: json!({"queryType": "trending_terms", "limit": 15, "minSupport": 5}),
+            range: last(30),
+            duckdb: None,
+        },
+        Case {
+            name: "trending_terms by region, 7 d against 7 d",
+            model: json!({"queryType": "trending_terms", "groupBy": "region", "limit": 5, "minSupport": 5}),
+            range: last(7),
+            duckdb: None,
+        },
+        Case {
+            name: "anomalies volume by region, brand filter, 30 d",
+            model: json!({"queryType": "anomalies", "metric": "volume", "groupBy": "region", "filters": {"brand": ["Qori Brasa"]}}),
+            range: last(30),
+            duckdb: None,
+        },
+        Case {
+            name: "insights (offline), 30 d",
+            model: json!({"queryType": "insights"}),
+            range: last(30),
+            duckdb: None,
+        },
+        Case {
+            name: "mentions newest 100, 7 d (record store)",
+            model: json!({"queryType": "mentions", "limit": 100}),
+            range: last(7),
+            duckdb: None,
+        },
+    ]
+}
+
+/// Every target of the main dashboard, its variables at "All" (which drops the filters).
+fn dashboard_targets() -> anyhow::Result<Vec<(String, Value)>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("provisioning/dashboards/pulso/consumer-trends.json");
+    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let mut targets = Vec::new();
+    fn walk(panels: &[Value], out: &mut Vec<(String, Value)>) {
+        for panel in panels {
+            if let Some(inner) = panel["panels"].as_array() {
+                walk(inner, out);
+            }
+            for target in panel["targets"].as_array().into_iter().flatten() {
+                let mut target = target.clone();
+                if let Some(object) = target.as_object_mut() {
+                    object.remove("datasource");
+                    object.remove("filters");
+                }
+                let title = panel["title"].as_str().unwrap_or_default().to_string();
+                out.push((title, target));
+            }
+        }
+    }
+    walk(
+        dashboard["panels"].as_array().context("panels")?,
+        &mut targets,
+    );
+    Ok(targets)
+}
+
+/// Writes the rows the aggregations read as CSV, for DuckDB.
+async fn export_csv(store: &SqliteStore, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let feedback = dir.join("feedback.csv");
+    let aspects = dir.join("aspects.csv");
+    if feedback.exists() && aspects.exists() {
+        return Ok((feedback, aspects));
+    }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&feedback)?);
+    writeln!(
+        out,
+        "id,time,source_type,platform,region,category,brand,product,language,label,score,confidence"
+    )?;
+    let rows = Statement::plain(
+        "SELECT id, event_time_ms, source_type, platform, region, category, brand, product, \
+         language, label, score, confidence FROM feedback",
+    );
+    let mut failed = None;
+    store
+        .for_each_row(&rows, |row| {
+            let quoted = |i| {
+                format!(
+                    "\"{}\"",
+                    row.text(i).unwrap_or_default().replace('"', "\"\"")
+                )
+            };
+            let real = |i| row.real(i).map(|v| v.to_string()).unwrap_or_default();
+            let line = format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{}",
+                row.int(0),
+                row.int(1),
+                quoted(2),
+                quoted(3),
+                quoted(4),
+                quoted(5),
+                quoted(6),
+                quoted(7),
+                quoted(8),
+                row.text(9).unwrap_or_default(),
+                real(10),
+                real(11)
+            );
+            if let Err(e) = writeln!(out, "{line}") {
+                failed.get_or_insert(e);
+            }
+        })
+        .await?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    out.flush()?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&aspects)?);
+    writeln!(out, "time,aspect,label,score")?;
+    let rows = Statement {
+        sql: "SELECT event_time_ms, aspect, label, score FROM aspect_scores WHERE model_id = ?"
+            .to_string(),
+        binds: vec![Bind::Text(FIXTURE_MODEL_ID.to_string())],
+    };
+    store
+        .for_each_row(&rows, |row| {
+            let _ = writeln!(
+                out,
+                "{},{},{},{}",
+                row.int(0),
+                row.text(1).unwrap_or_default(),
+                row.text(2).unwrap_or_default(),
+                row.real(3).unwrap_or_default()
+            );
+        })
+        .await?;
+    out.flush()?;
+    Ok((feedback, aspects))
+}
+
+async fn duckdb_anchor(
+    store: &SqliteStore,
+    dir: &Path,
+    cases: &[Case],
+    iterations: usize,
+) -> anyhow::Result<Value> {
+    let (feedback, aspects) = export_csv(store, dir).await?;
+    let queries: serde_json::Map<String, Value> = cases
+        .iter()
+        .filter_map(|c| {
+            c.duckdb
+                .as_ref()
+                .map(|sql| (c.name.to_string(), json!(sql)))
+        })
+        .collect();
+    let queries_file = dir.join("duckdb-queries.json");
+    std::fs::write(&queries_file, serde_json::to_vec(&queries)?)?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/duckdb_anchor.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .arg("--feedback")
+        .arg(&feedback)
+        .arg("--aspects")
+        .arg(&aspects)
+        .arg("--queries")
+        .arg(&queries_file)
+        .args(["--iterations", &iterations.to_string(), "--threads", "2"])
+        .output()
+        .context("run python3 examples/duckdb_anchor.py")?;
+    if !output.status.success() {
+        bail!(
+            "the DuckDB anchor failed (pip install duckdb?): {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(serde_json::from_slice(&output.stdout)?)
+}
+
+/// Counts the rows a volume panel sees over the last day (the pushed rows' time).
+async fn counted(plugin: &mut Plugin, range: (i64, i64)) -> anyhow::Result<i64> {
+    let request = plugin.request(&json!({"queryType": "distribution"}), range);
+    let (_, answer) = timed(&mut plugin.data, request).await?;
+    let frame = answer.frames.first().context("frame")?;
+    Ok(count_column_sum(frame))
+}
+
+/// The sum of a distribution frame's `count` column.
+fn count_column_sum(frame: &[u8]) -> i64 {
+    use grafana_plugin_sdk::arrow2::array::PrimitiveArray;
+    use grafana_plugin_sdk::arrow2::io::ipc::read::{read_file_metadata, FileReader};
+    let mut cursor = std::io::Cursor::new(frame);
+    let Ok(metadata) = read_file_metadata(&mut cursor) else {
+        return -1;
+    };
+    let index = metadata
+        .schema
+        .fields
+        .iter()
+        .position(|f| f.name == "count");
+    let mut total = 0;
+    for chunk in FileReader::new(cursor, metadata, None, None).flatten() {
+        if let Some(i) = index {
+            if let Some(array) = chunk.arrays()[i]
+                .as_any()
+                .downcast_ref::<PrimitiveArray<i64>>()
+            {
+                total += array.values().iter().sum::<i64>();
+            }
+        }
+    }
+    total
+}
+
+async fn push(plugin: &mut Plugin, id: &str, time_ms: i64) -> anyhow::Result<()> {
+    let body = json!({"id": id, "text": format!("El pollo llegó frío ({id})"), "time": time_ms, "region": "Lima", "brand": "Qori Brasa", "category": "delivery"}).to_string();
+    let request = pluginv2::CallResourceRequest {
+        plugin_context: Some(plugin.context.clone()),
+        path: "feedback".into(),
+        method: "POST".into(),
+        url: "feedback?source_type=delivery&platform=bench".into(),
+        body: body.into_bytes().into(),
+        ..Default::default()
+    };
+    let mut stream = plugin.resource.call_resource(request).await?.into_inner();
+    let response = stream.message().await?.context("no response")?;
+    if response.code != 200 {
+        bail!("POST failed: {}", String::from_utf8_lossy(&response.body));
+    }
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let (store, end_ms) = prepare(&args).await?;
+    let db = args
+        .db
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("target/bench/pulso-{}.db", args.rows)));
+    prepare(&args, &db).await?;
+    let work = db.with_extension("work");
+    std::fs::create_dir_all(&work)?;
 
-    let mut child = Command::new(&args.plugin)
-        .env("grafana_plugin_type", "datasource")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .with_context(|| {
-            format!(
-                "start {} (build it with cargo build --release)",
-                args.plugin.display()
-            )
-        })?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("plugin stdout")?).read_line(&mut line)?;
-    let address = line
-        .trim()
-        .split('|')
-        .nth(3)
-        .context("handshake line")?
-        .to_string();
-    let channel = tonic::transport::Channel::from_shared(format!("http://{address}"))?
-        .connect()
-        .await?;
-    let mut client = pluginv2::data_client::DataClient::new(channel);
-    let context = pluginv2::PluginContext {
-        data_source_instance_settings: Some(pluginv2::DataSourceInstanceSettings {
-            id: 1,
-            uid: "bench".to_string(),
-            json_data: serde_json::to_vec(
-                &json!({ "sqlitePath": std::fs::canonicalize(&args.db)? }),
-            )?,
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
+    println!(
+        "Rows: {}; machine: {} cores; plugin {}",
+        args.rows,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        args.plugin.display()
+    );
+    let mut plugin = Plugin::start(&args.plugin, &db).await?;
+    let started = Instant::now();
+    let mut details = plugin.health().await?;
+    while details["analytics"]["state"] != "ready" {
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("the mirror did not warm up in 10 minutes: {details}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        details = plugin.health().await?;
+    }
+    let warm = started.elapsed();
+    let (rss_warm, _) = plugin.memory_mib();
+    println!(
+        "\nMirror warm-up: {:.2} s from the first request ({:.2} s building, {} rows, {:.0} MB of Arrow buffers); plugin RSS {rss_warm:.0} MiB\n",
+        warm.as_secs_f64(),
+        details["analytics"]["buildSeconds"].as_f64().unwrap_or(f64::NAN),
+        details["analytics"]["rows"],
+        details["analytics"]["memoryBytes"].as_f64().unwrap_or(f64::NAN) / 1e6,
+    );
 
-    let last_7d = (end_ms - 7 * DAY, end_ms);
-    let last_30d = (end_ms - 30 * DAY, end_ms);
-    let all_180d = (end_ms - 180 * DAY, end_ms);
-    let last_hour = (end_ms - DAY / 24, end_ms);
-    let cases = [
-        (
-            "timeseries volume, 30 d, 1 h buckets",
-            json!({"queryType": "timeseries", "metric": "volume"}),
-            last_30d,
-            3_600_000,
-        ),
-        (
-            "timeseries net_sentiment by region, 30 d",
-            json!({"queryType": "timeseries", "metric": "net_sentiment", "groupBy": "region"}),
-            last_30d,
-            3_600_000,
-        ),
-        (
-            "timeseries avg_score by brand, 180 d, 1 d",
-            json!({"queryType": "timeseries", "metric": "avg_score", "groupBy": "brand", "interval": "1d"}),
-            all_180d,
-            0,
-        ),
-        (
-            "timeseries share_negative, delivery filter, 7 d",
-            json!({"queryType": "timeseries", "metric": "share_negative", "filters": {"sourceType": ["delivery"]}}),
-            last_7d,
-            900_000,
-        ),
-        (
-            "mentions newest 100, 7 d",
-            json!({"queryType": "mentions", "limit": 100}),
-            last_7d,
-            0,
-        ),
-        (
-            "mentions search \"frío\", 30 d",
-            json!({"queryType": "mentions", "search": "frío", "limit": 100}),
-            last_30d,
-            0,
-        ),
-        (
-            "distribution by brand, 30 d",
-            json!({"queryType": "distribution", "groupBy": "brand"}),
-            last_30d,
-            0,
-        ),
-        (
-            "dimension_values brand",
-            json!({"queryType": "dimension_values", "dimension": "brand"}),
-            last_30d,
-            0,
-        ),
-        (
-            "trending_terms, 30 d vs 30 d before",
-            json!({"queryType": "trending_terms", "limit": 20}),
-            last_30d,
-            0,
-        ),
-        (
-            "trending_terms by region, 7 d vs 7 d before",
-            json!({"queryType": "trending_terms", "groupBy": "region", "limit": 10}),
-            last_7d,
-            0,
-        ),
-        (
-            "aspects distribution, 30 d",
-            json!({"queryType": "aspects"}),
-            last_30d,
-            0,
-        ),
-        (
-            "aspects timeseries share_negative, 30 d, 1 d",
-            json!({"queryType": "aspects", "view": "timeseries", "interval": "1d"}),
-            last_30d,
-            0,
-        ),
-        (
-            "anomalies share_negative by brand, 30 d, 1 d",
-            json!({"queryType": "anomalies", "groupBy": "brand"}),
-            last_30d,
-            0,
-        ),
-        (
-            "anomalies volume by region, brand filter, 30 d",
-            json!({"queryType": "anomalies", "metric": "volume", "groupBy": "region", "filters": {"brand": ["Qori Brasa"]}}),
-            last_30d,
-            0,
-        ),
-        (
-            "mentions newest 10, last hour (small frame)",
-            json!({"queryType": "mentions", "limit": 10}),
-            last_hour,
-            0,
-        ),
-    ];
-
-    println!("| query | raw SQL p50 ms | raw SQL p95 ms | plugin gRPC p50 ms | plugin gRPC p95 ms | p95 ratio |");
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
-    for (name, model, (from, to), interval_ms) in cases {
-        let data_query = pluginv2::DataQuery {
-            ref_id: "A".to_string(),
-            max_data_points: 1_000,
-            interval_ms,
-            time_range: Some(pluginv2::TimeRange {
-                from_epoch_ms: from,
-                to_epoch_ms: to,
-            }),
-            json: model.to_string().into_bytes(),
-            query_type: String::new(),
-        };
-        let parsed = parse_query(QueryInput {
-            json: &data_query.json,
-            query_type: "",
-            interval_ms,
-            max_data_points: 1_000,
-            time_range: Some((from, to)),
-        })?;
-        let statement = match &parsed {
-            Query::Timeseries(q) => sql::timeseries(q),
-            Query::Mentions(q) => sql::mentions(q),
-            Query::Distribution(q) => sql::distribution(q),
-            Query::DimensionValues(q) => sql::dimension_values(q),
-            // The new types run Rust over rows; the baseline is the SQL that reads those rows.
-            Query::TrendingTerms(q) => sql::term_rows(&TermScan {
-                range: pulso::query::TimeRange {
-                    from_ms: q.previous_range().from_ms,
-                    to_ms: q.range.to_ms,
-                },
-                filters: q.filters.clone(),
-                group_by: q.group_by,
-            }),
-            Query::Aspects(q) => sql::aspect_counts(&AspectScan {
-                range: q.range,
-                filters: q.filters.clone(),
-                aspects: q.aspects.clone(),
-                buckets: (q.view == pulso::query::AspectView::Timeseries)
-                    .then_some((q.range.from_ms, q.bucket_ms)),
-            }),
-            Query::Anomalies(q) => sql::timeseries(&pulso::query::TimeseriesQuery {
-                range: q.extended_range(),
-                metric: q.metric,
-                group_by: q.group_by,
-                bucket_ms: q.bucket_ms,
-                filters: q.filters.clone(),
-            }),
-            Query::Insights(_) => bail!("insights are not benchmarked here"),
-        };
-        let request = pluginv2::QueryDataRequest {
-            plugin_context: Some(context.clone()),
-            headers: HashMap::new(),
-            queries: vec![data_query],
-        };
-        let (mut raw, mut plugin) = (Vec::new(), Vec::new());
-        // Alternate the two paths so cache state and machine noise hit both alike.
+    // Each panel on its own, then the DuckDB anchor (the plugin idle meanwhile).
+    let cases = cases();
+    let mut idle: HashMap<&str, Vec<Duration>> = HashMap::new();
+    for case in &cases {
+        let mut times = Vec::new();
         for i in 0..args.iterations + 3 {
-            let started = Instant::now();
-            let rows = store.fetch(&statement).await?;
-            let raw_elapsed = started.elapsed();
-            std::hint::black_box(rows);
-            let started = Instant::now();
-            let response = client.query_data(request.clone()).await?.into_inner();
-            let plugin_elapsed = started.elapsed();
-            if let Some(r) = response.responses.get("A") {
-                if !r.error.is_empty() {
-                    bail!("{name}: {}", r.error);
-                }
+            let request = plugin.request(&case.model, case.range);
+            let (elapsed, answer) = timed(&mut plugin.data, request).await?;
+            if i == 0 && executed(&answer).contains("answered by the record store") {
+                bail!(
+                    "{}: answered by the record store, not the engine",
+                    case.name
+                );
             }
             if i >= 3 {
-                raw.push(raw_elapsed);
-                plugin.push(plugin_elapsed);
+                times.push(elapsed);
             }
         }
-        raw.sort();
-        plugin.sort();
-        let ratio = percentile(&plugin, 0.95).as_secs_f64() / percentile(&raw, 0.95).as_secs_f64();
+        times.sort();
+        idle.insert(case.name, times);
+    }
+    let anchor = if args.no_duckdb {
+        Value::Null
+    } else {
+        let store = SqliteStore::open(&db).await?;
+        duckdb_anchor(&store, &work, &cases, args.iterations).await?
+    };
+    println!("| query | plugin p50 ms | plugin p95 ms | DuckDB p50 ms | p50 ratio | goal (2× DuckDB + 2 ms) |");
+    println!("| --- | ---: | ---: | ---: | ---: | --- |");
+    for case in &cases {
+        let times = &idle[case.name];
+        let (p50, p95) = (ms(percentile(times, 0.5)), ms(percentile(times, 0.95)));
+        match anchor["queries"][case.name]["p50_ms"].as_f64() {
+            Some(duck) => println!(
+                "| {} | {p50:.2} | {p95:.2} | {duck:.2} | {:.2}× | {} |",
+                case.name,
+                p50 / duck,
+                if p50 <= 2.0 * duck + 2.0 {
+                    "met"
+                } else {
+                    "not met"
+                }
+            ),
+            None => println!("| {} | {p50:.2} | {p95:.2} | | | |", case.name),
+        }
+    }
+    if !anchor.is_null() {
         println!(
-            "| {name} | {} | {} | {} | {} | {ratio:.2}× |",
-            ms(percentile(&raw, 0.5)),
-            ms(percentile(&raw, 0.95)),
-            ms(percentile(&plugin, 0.5)),
-            ms(percentile(&plugin, 0.95)),
+            "\nDuckDB {} (Python, in memory, 2 threads) loaded the CSV export in {:.1} s.",
+            anchor["duckdb"].as_str().unwrap_or("?"),
+            anchor["load_seconds"].as_f64().unwrap_or(f64::NAN)
         );
     }
-    let _ = child.kill();
-    compare_term_sources(&store, last_30d).await?;
-    Ok(())
-}
 
-/// Why term hashes are stored at ingest: counting the stored hashes of the 60 days a 30-day
-/// trending query reads, against tokenising and stemming the same rows' text at query time.
-/// Both read through the same raw SQLite path the plugin uses.
-async fn compare_term_sources(store: &SqliteStore, (from, to): (i64, i64)) -> anyhow::Result<()> {
-    let range = pulso::query::TimeRange {
-        from_ms: from - (to - from) - 1,
-        to_ms: to,
-    };
-    let started = Instant::now();
-    let mut counts: HashMap<u32, u32> = HashMap::new();
-    let mut rows = 0;
-    store
-        .for_each_row(&sql::term_slices(range), |row| {
-            rows += 1;
-            for hash in pulso::trends::terms::decode(row.bytes(2)) {
-                *counts.entry(hash).or_default() += 1;
-            }
-        })
-        .await?;
-    let stored = started.elapsed();
-    let started = Instant::now();
-    let mut counts_from_text: HashMap<u32, u32> = HashMap::new();
-    let texts = sql::Statement {
-        sql: "SELECT text, language FROM feedback WHERE event_time_ms >= ? AND event_time_ms <= ?"
-            .to_string(),
-        binds: vec![sql::Bind::Int(range.from_ms), sql::Bind::Int(range.to_ms)],
-    };
-    store
-        .for_each_row(&texts, |row| {
-            let text = row.text(0).unwrap_or_default();
-            let language = row.text(1).unwrap_or_default();
-            for hash in pulso::trends::terms::term_hashes(text, language) {
-                *counts_from_text.entry(hash).or_default() += 1;
-            }
-        })
-        .await?;
-    let tokenised = started.elapsed();
-    anyhow::ensure!(
-        counts == counts_from_text,
-        "stored terms differ from the text's"
-    );
+    // The main dashboard: one QueryData request per panel, all at once, as Grafana sends them.
+    let targets = dashboard_targets()?;
+    let range = (END_MS - 30 * DAY, END_MS - 1);
+    let mut walls = Vec::new();
+    for i in 0..args.iterations.min(20) + 2 {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for (title, target) in &targets {
+            let mut client = plugin.data.clone();
+            let request = plugin.request(target, range);
+            let title = title.clone();
+            tasks.push(tokio::spawn(async move {
+                timed(&mut client, request).await.with_context(|| title)
+            }));
+        }
+        for task in tasks {
+            task.await??;
+        }
+        if i >= 2 {
+            walls.push(started.elapsed());
+        }
+    }
+    walls.sort();
     println!(
-        "\nterm counts over {rows} rows (60 d): stored hashes {} ms, tokenising text at query time {} ms ({:.1}× slower)",
-        ms(stored),
-        ms(tokenised),
-        tokenised.as_secs_f64() / stored.as_secs_f64()
+        "\nMain dashboard, {} panel queries sent at once over 30 days: wall p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({} runs)",
+        targets.len(),
+        ms(percentile(&walls, 0.5)),
+        ms(percentile(&walls, 0.95)),
+        ms(*walls.last().unwrap()),
+        walls.len()
     );
+
+    // Mixed queries, all at once, against the same mix one at a time.
+    let mix: Vec<&Case> = cases.iter().cycle().take(args.concurrency).collect();
+    let mut sequential = Vec::new();
+    let mut concurrent = Vec::new();
+    for _ in 0..3 {
+        for case in &mix {
+            let request = plugin.request(&case.model, case.range);
+            let (elapsed, _) = timed(&mut plugin.data, request).await?;
+            sequential.push(elapsed);
+        }
+        let mut tasks = Vec::new();
+        for case in &mix {
+            let mut client = plugin.data.clone();
+            let request = plugin.request(&case.model, case.range);
+            tasks.push(tokio::spawn(
+                async move { timed(&mut client, request).await },
+            ));
+        }
+        for task in tasks {
+            concurrent.push(task.await??.0);
+        }
+    }
+    sequential.sort();
+    concurrent.sort();
+    println!(
+        "\n{} mixed queries at once (3 rounds): p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; the same queries one at a time: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; p95 ratio {:.2}×",
+        args.concurrency,
+        ms(percentile(&concurrent, 0.5)),
+        ms(percentile(&concurrent, 0.95)),
+        ms(*concurrent.last().unwrap()),
+        ms(percentile(&sequential, 0.5)),
+        ms(percentile(&sequential, 0.95)),
+        ms(*sequential.last().unwrap()),
+        ms(percentile(&concurrent, 0.95)) / ms(percentile(&sequential, 0.95)),
+    );
+
+    // Freshness: a pushed row, and a row another process writes, until a panel counts it.
+    let now = chrono::Utc::now().timestamp_millis();
+    let recent = (now - DAY, now + HOUR);
+    let mut pushed = Vec::new();
+    for i in 0..10 {
+        let before = counted(&mut plugin, recent).await?;
+        let started = Instant::now();
+        push(&mut plugin, &format!("bench-push-{now}-{i}"), now - 60_000).await?;
+        while counted(&mut plugin, recent).await? <= before {
+            if started.elapsed() > Duration::from_secs(10) {
+                bail!("a pushed row was not counted within 10 s");
+            }
+        }
+        pushed.push(started.elapsed());
+    }
+    pushed.sort();
+    let writer = SqliteStore::open(&db).await?;
+    let mut external = Vec::new();
+    for i in 0..10 {
+        let before = counted(&mut plugin, recent).await?;
+        let started = Instant::now();
+        let mut row = pulso::demo::generate(&DemoOptions {
+            rows: 1,
+            days: 1,
+            seed: now as u64 + i,
+            end_time_ms: now,
+        })
+        .next()
+        .context("a row")?;
+        row.external_id = format!("bench-external-{now}-{i}");
+        pulso::store::FeedbackWriter::insert_feedback(&writer, &[row]).await?;
+        while counted(&mut plugin, recent).await? <= before {
+            if started.elapsed() > Duration::from_secs(10) {
+                bail!("an externally written row was not counted within 10 s");
+            }
+        }
+        external.push(started.elapsed());
+    }
+    external.sort();
+    println!(
+        "\nFreshness, commit to counted by a panel: POST /feedback p50 {:.0} ms, max {:.0} ms (the push returns once the mirror holds it); another process's write p50 {:.0} ms, max {:.0} ms (10 each)",
+        ms(percentile(&pushed, 0.5)),
+        ms(*pushed.last().unwrap()),
+        ms(percentile(&external, 0.5)),
+        ms(*external.last().unwrap()),
+    );
+
+    let (rss, peak) = plugin.memory_mib();
+    println!("\nPlugin memory after all of the above: RSS {rss:.0} MiB, peak {peak:.0} MiB (no sentiment model loaded)");
     Ok(())
 }

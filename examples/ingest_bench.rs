@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::Parser;
 use pulso::demo::{generate, DemoOptions};
 use pulso::ingest::{ingest, IngestOptions, IngestProgress, InputFormat, Mapping};
-use pulso::store::{FeedbackStore, SqliteStore};
+use pulso::store::{FeedbackWriter, SqliteStore};
 
 #[derive(Parser)]
 struct Args {

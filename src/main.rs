@@ -7,17 +7,20 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use pulso::demo::{generate, DemoOptions, DEFAULT_DAYS, DEFAULT_ROWS, DEFAULT_SEED};
+use pulso::demo::database::write_demo;
+use pulso::demo::fixture::FIXTURE_MODEL_ID;
+use pulso::demo::{DemoOptions, DEFAULT_DAYS, DEFAULT_ROWS, DEFAULT_SEED};
 use pulso::nlp::batch_file::score_file;
 use pulso::nlp::files::default_model_dir;
 use pulso::nlp::onnx::OnnxSentimentModel;
 use pulso::nlp::queue::ScoringQueue;
 use pulso::nlp::SentimentModel;
 use pulso::scoring::{score_next_batch, ScoringStats};
-use pulso::store::{FeedbackStore, SqliteStore};
+use pulso::store::{FeedbackWriter, RecordStore, SqliteStore};
 use tracing_subscriber::prelude::*;
 
 mod ingest_cli;
+mod memory;
 
 #[derive(Parser)]
 #[command(
@@ -50,8 +53,13 @@ enum Command {
         #[arg(long)]
         model: Option<PathBuf>,
         /// Store the rows without scoring them.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "fixture_scores")]
         no_score: bool,
+        /// Give every row a deterministic fixture score and aspect results that follow the
+        /// feeling its text was written with, instead of running the model: builds millions of
+        /// rows for load tests in minutes. A real model replaces them once the plugin runs one.
+        #[arg(long)]
+        fixture_scores: bool,
     },
     /// Import feedback from CSV, JSON or NDJSON files: columns are mapped, personal data is
     /// redacted and re-imports store nothing twice. Each file is stored whole or not at all.
@@ -131,9 +139,8 @@ async fn score_demo(store: &SqliteStore, dir: &std::path::Path) -> anyhow::Resul
 
 async fn demo(
     db: &std::path::Path,
-    rows: usize,
-    days: u32,
-    seed: u64,
+    options: DemoOptions,
+    fixture_scores: bool,
 ) -> anyhow::Result<SqliteStore> {
     if let Some(folder) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(folder)
@@ -141,36 +148,26 @@ async fn demo(
     }
     let started = Instant::now();
     let store = SqliteStore::open(db).await?;
-    // Ends at the start of the current hour: nothing lies in the future, and the same seed gives
-    // the same rows for the rest of the hour.
-    let end_time_ms = chrono::Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
-    let options = DemoOptions {
-        rows,
-        days,
-        seed,
-        end_time_ms,
-    };
     let progress = std::io::stderr().is_terminal();
-    let mut batch = Vec::with_capacity(10_000);
-    let (mut inserted, mut duplicates) = (0, 0);
-    for row in generate(&options) {
-        batch.push(row);
-        if batch.len() == batch.capacity() {
-            let report = store.insert_feedback(&batch).await?;
-            inserted += report.inserted;
-            duplicates += report.duplicates;
-            batch.clear();
-            if progress {
-                eprint!("\r{inserted} rows stored");
-            }
+    let report = write_demo(&store, &options, fixture_scores, |rows| {
+        if progress {
+            eprint!("\r{rows} rows stored");
         }
-    }
-    let report = store.insert_feedback(&batch).await?;
-    inserted += report.inserted;
-    duplicates += report.duplicates;
+    })
+    .await?;
+    let scores = if fixture_scores {
+        format!(
+            ", {} with fixture scores ({FIXTURE_MODEL_ID})",
+            report.fixture_scored
+        )
+    } else {
+        String::new()
+    };
     eprintln!(
-        "\rdemo database {}: {inserted} rows stored, {duplicates} already there, in {:.1} s",
+        "\rdemo database {}: {} rows stored{scores}, {} already there, in {:.1} s",
         db.display(),
+        report.inserted,
+        report.duplicates,
         started.elapsed().as_secs_f64()
     );
     Ok(store)
@@ -181,7 +178,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging();
     match cli.command {
-        None => pulso::plugin::serve().await?,
+        None => {
+            memory::manage();
+            pulso::plugin::serve().await?
+        }
         Some(Command::Demo {
             db,
             rows,
@@ -189,11 +189,23 @@ async fn main() -> anyhow::Result<()> {
             seed,
             model,
             no_score,
+            fixture_scores,
         }) => {
-            let store = demo(&db, rows, days, seed).await?;
-            if !no_score {
+            // Ends at the start of the current hour: nothing lies in the future, and the same
+            // seed gives the same rows for the rest of the hour.
+            let end_time_ms = chrono::Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
+            let options = DemoOptions {
+                rows,
+                days,
+                seed,
+                end_time_ms,
+            };
+            let store = demo(&db, options, fixture_scores).await?;
+            if !no_score && !fixture_scores {
                 score_demo(&store, &model.unwrap_or_else(default_model_dir)).await?;
             }
+            // Everything in the database file, none left in the WAL: copying the .db is enough.
+            store.close().await;
         }
         Some(Command::Ingest(args)) => {
             let code = ingest_cli::run(args).await?;

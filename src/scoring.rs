@@ -10,8 +10,9 @@ use tokio::task::JoinHandle;
 use crate::nlp::queue::ScoringQueue;
 use std::collections::BTreeMap;
 
-use crate::store::{FeedbackStore, NewAspectScore, NewScore, StoreError};
-use crate::trends::aspects::{aspects_of, clauses_to_score, Aspect, Clause};
+use crate::analysis::aspects::{aspects_of, clauses_to_score, Aspect, Clause};
+use crate::analysis::Label;
+use crate::store::{FeedbackWriter, NewAspectScore, NewScore, StoreError};
 
 const ROWS_PER_BATCH: u32 = 128;
 const IDLE_POLL: Duration = Duration::from_secs(2);
@@ -47,7 +48,7 @@ impl ScoringStats {
 
 /// Scores one batch of unscored rows; returns how many were scored (0 when none are left).
 pub async fn score_next_batch(
-    store: &dyn FeedbackStore,
+    store: &dyn FeedbackWriter,
     queue: &ScoringQueue,
     stats: &ScoringStats,
 ) -> Result<usize, ScoringError> {
@@ -66,11 +67,11 @@ pub async fn score_next_batch(
     let results = queue.score(texts).await?;
     let model = queue.model();
     let probabilities = |p: &crate::nlp::Prediction| -> [f64; 3] {
-        ["negative", "neutral", "positive"].map(|name| {
+        Label::ALL.map(|label| {
             model
                 .labels()
                 .iter()
-                .position(|l| l == name)
+                .position(|l| l == label.name())
                 .map_or(0.0, |i| f64::from(p.probabilities[i]))
         })
     };
@@ -78,7 +79,12 @@ pub async fn score_next_batch(
     let mut aspect_scores = Vec::new();
     let mut scores = Vec::new();
     for (((id, text), result), plan) in rows.iter().zip(&results).zip(&plans) {
-        let Ok(p) = result else {
+        // A row the model failed on, or gave a label Pulso does not know, stays unscored.
+        let Some((p, label)) = result
+            .as_ref()
+            .ok()
+            .and_then(|p| Label::from_name(&p.label).map(|l| (p, l)))
+        else {
             // Skip this row's clauses too, to keep the clause results aligned.
             for _ in plan.iter().flatten() {
                 clause_results.next();
@@ -88,7 +94,7 @@ pub async fn score_next_batch(
         let [p_negative, p_neutral, p_positive] = probabilities(p);
         scores.push(NewScore {
             feedback_id: *id,
-            label: p.label.clone(),
+            label,
             score: f64::from(p.score),
             p_negative,
             p_neutral,
@@ -119,17 +125,10 @@ pub async fn score_next_batch(
         }
         for (aspect, [neg, neu, pos]) in per_aspect {
             let total = (neg + neu + pos).max(1e-9);
-            let label = if neg >= neu && neg >= pos {
-                "negative"
-            } else if pos >= neu {
-                "positive"
-            } else {
-                "neutral"
-            };
             aspect_scores.push(NewAspectScore {
                 feedback_id: *id,
                 aspect,
-                label: label.to_string(),
+                label: Label::most_likely([neg, neu, pos]),
                 score: (pos - neg) / total,
             });
         }
@@ -165,7 +164,7 @@ pub enum ScoringError {
 /// Makes the queue's model active, then scores until the store has no unscored rows, and
 /// keeps watching for new ones.
 pub fn spawn(
-    store: Arc<dyn FeedbackStore>,
+    store: Arc<dyn FeedbackWriter>,
     queue: ScoringQueue,
     stats: Arc<ScoringStats>,
 ) -> JoinHandle<()> {

@@ -23,8 +23,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 use grafana_plugin_sdk::pluginv2;
-use pulso::store::{FeedbackStore, NewAspectScore, NewScore, SqliteStore};
-use pulso::trends::aspects::aspects_of;
+use pulso::analysis::aspects::aspects_of;
+use pulso::analysis::Label;
+use pulso::store::{FeedbackWriter, NewAspectScore, NewScore, SqliteStore};
 use serde_json::{json, Map, Value};
 
 /// Where docker-compose mounts this repository's `provisioning/` folder in Grafana.
@@ -2388,9 +2389,9 @@ async fn score_most_rows(db: &Path) {
     assert_eq!(rows.len(), DEMO_ROWS, "demo rows");
     let scored: Vec<&(i64, String)> = rows.iter().filter(|(id, _)| id % 4 != 0).collect();
     let label = |n: i64| match n.rem_euclid(3) {
-        0 => ("negative", [0.8, 0.15, 0.05]),
-        1 => ("neutral", [0.1, 0.8, 0.1]),
-        _ => ("positive", [0.05, 0.15, 0.8]),
+        0 => (Label::Negative, [0.8, 0.15, 0.05]),
+        1 => (Label::Neutral, [0.1, 0.8, 0.1]),
+        _ => (Label::Positive, [0.05, 0.15, 0.8]),
     };
     let scores: Vec<NewScore> = scored
         .iter()
@@ -2398,7 +2399,7 @@ async fn score_most_rows(db: &Path) {
             let (label, p) = label(*id);
             NewScore {
                 feedback_id: *id,
-                label: label.to_string(),
+                label,
                 score: p[2] - p[0],
                 p_negative: p[0],
                 p_neutral: p[1],
@@ -2417,7 +2418,7 @@ async fn score_most_rows(db: &Path) {
                     NewAspectScore {
                         feedback_id: *id,
                         aspect,
-                        label: label.to_string(),
+                        label,
                         score: p[2] - p[0],
                     }
                 })

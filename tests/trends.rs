@@ -111,7 +111,7 @@ fn notices(frame: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Words of the planted delivery complaints (src/demo/corpus.rs, `delivery_slump`).
+/// Words of the planted delivery complaints (data/demo/corpus_es.json, `delivery_slump`).
 const COMPLAINT_STEMS: [&str; 7] = ["frí", "fri", "demor", "tard", "tibi", "helad", "refri"];
 
 #[tokio::test]
@@ -192,7 +192,7 @@ async fn the_planted_delivery_slump_is_found() {
         .collect();
     assert_eq!(ids.len(), 3, "{arequipa}");
     let store = pulso::store::SqliteStore::open(&db).await.unwrap();
-    let cited = pulso::store::FeedbackStore::mentions_by_id(&store, &ids)
+    let cited = pulso::store::FeedbackReader::mentions_by_id(&store, &ids)
         .await
         .unwrap();
     assert_eq!(cited.len(), 3);
@@ -328,7 +328,7 @@ async fn offline_insights_cite_central_mentions_that_exist() {
             .map(|s| s.parse().unwrap())
             .collect();
         assert!(!ids.is_empty() && ids.len() <= 3, "{finding}: {ids:?}");
-        let found = pulso::store::FeedbackStore::mentions_by_id(&store, &ids)
+        let found = pulso::store::FeedbackReader::mentions_by_id(&store, &ids)
             .await
             .unwrap();
         assert_eq!(
@@ -357,7 +357,7 @@ const FIXTURE_BOTH_DAYS: (i64, i64) = (
 /// Eight complaints about cold chicken within two hours of day 2, on top of the fixture's
 /// steady two-hourly rows: a rising term, a spike and a driver for the golden frames.
 async fn plant_a_burst(db: &Path) {
-    use pulso::store::{FeedbackStore, NewFeedback, SourceType, SqliteStore};
+    use pulso::store::{FeedbackWriter, NewFeedback, SourceType, SqliteStore};
     let store = SqliteStore::open(db).await.unwrap();
     let rows: Vec<NewFeedback> = (0..8)
         .map(|i| NewFeedback {
@@ -379,6 +379,11 @@ async fn plant_a_burst(db: &Path) {
             redactions: 0,
             event_time_ms: common::FIXTURE_START_MS + 40 * common::HOUR + i as i64 * 60_000,
             external_id: format!("burst-{i}"),
+            terms: Vec::new(),
+        })
+        .map(|mut row| {
+            row.terms = pulso::analysis::terms::term_hashes(&row.text, &row.language);
+            row
         })
         .collect();
     store.insert_feedback(&rows).await.unwrap();

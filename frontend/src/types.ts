@@ -18,7 +18,14 @@ export const QUERY_TYPES = [
 ] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
-export const METRICS = ['volume', 'avg_score', 'net_sentiment', 'share_positive', 'share_negative'] as const;
+export const METRICS = [
+  'volume',
+  'avg_score',
+  'net_sentiment',
+  'share_positive',
+  'share_negative',
+  'share_of_voice',
+] as const;
 export type Metric = (typeof METRICS)[number];
 
 /** The metrics an `anomalies` query can watch. */
@@ -206,10 +213,15 @@ export const METRIC_INFO: Record<Metric, { label: string; description: string }>
   avg_score: { label: 'Average score', description: 'Mean sentiment score, from -1 (negative) to 1 (positive).' },
   net_sentiment: {
     label: 'Net sentiment',
-    description: 'Share of positive rows minus share of negative rows, from -1 to 1.',
+    description: 'Percent of scored rows that are positive minus percent negative, from -100 to 100.',
   },
-  share_positive: { label: 'Share positive', description: 'Fraction of rows scored positive (0 to 1).' },
-  share_negative: { label: 'Share negative', description: 'Fraction of rows scored negative (0 to 1).' },
+  share_positive: { label: 'Share positive', description: 'Percent of scored rows that are positive (0 to 100).' },
+  share_negative: { label: 'Share negative', description: 'Percent of scored rows that are negative (0 to 100).' },
+  share_of_voice: {
+    label: 'Share of voice',
+    description:
+      "Each group's percent of all mentions in the bucket that pass the same filters (0 to 100): a brand's share of the conversation. Use it with a group-by.",
+  },
 };
 
 export const ASPECT_INFO: Record<Aspect, { label: string; description: string }> = {

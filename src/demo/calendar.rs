@@ -6,7 +6,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::catalog::{Brand, BrandGroup, Season, QORI_BRASA};
+use super::catalog::{Brand, BrandGroup, Season};
 
 pub(crate) const HOUR_MS: i64 = 3_600_000;
 pub(crate) const DAY_MS: i64 = 24 * HOUR_MS;
@@ -131,8 +131,8 @@ impl LocalDay {
             factor *= 0.85;
         }
         match self.occasion {
-            // Only the pollería celebrates the Día del Pollo a la Brasa.
-            Occasion::PolloDay if brand.name == QORI_BRASA.name => {
+            // Only pollerías celebrate the Día del Pollo a la Brasa.
+            Occasion::PolloDay if brand.specialty == "polleria" => {
                 factor *= 3.0;
             }
             Occasion::MothersDay if brand.group == BrandGroup::Restaurant => factor *= 1.4,

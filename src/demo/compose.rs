@@ -8,9 +8,8 @@ use rand::Rng;
 use crate::store::feedback::SourceType;
 
 use super::calendar::Occasion;
-use super::catalog::{Brand, BrandGroup, Platform, Product, Region, Style};
-use super::corpus::{Bank, Lexicon, FRIEND_NAMES, SPANISH};
-use super::corpus_en::ENGLISH;
+use super::catalog::{catalog, Brand, BrandGroup, Platform, Product, Region, Style};
+use super::corpus::{english, spanish, Abbreviations, Bank, Lexicon};
 use super::{chance, pick, Polarity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +28,8 @@ impl Language {
 
     fn lexicon(self) -> &'static Lexicon {
         match self {
-            Self::Spanish => &SPANISH,
-            Self::English => &ENGLISH,
+            Self::Spanish => spanish(),
+            Self::English => english(),
         }
     }
 }
@@ -322,10 +321,10 @@ struct Writer<'a, R: Rng> {
 impl<'a, R: Rng> Writer<'a, R> {
     fn new(rng: &'a mut R, scene: &'a Scene) -> Self {
         let aliases = match scene.language {
-            Language::Spanish => scene.product.aliases_es,
-            Language::English => scene.product.aliases_en,
+            Language::Spanish => &scene.product.aliases_es,
+            Language::English => &scene.product.aliases_en,
         };
-        let alias = *pick(rng, aliases);
+        let alias = pick(rng, aliases).as_str();
         let (plural, feminine) = match scene.language {
             Language::Spanish => spanish_agreement(alias),
             Language::English => (alias.ends_with('s'), false),
@@ -356,9 +355,8 @@ impl<'a, R: Rng> Writer<'a, R> {
         self.rng.gen_range(low..=high) as usize
     }
 
-    fn pick(&mut self, items: &'static [&'static str]) -> &'static str {
-        let chosen: &'static &'static str = pick(self.rng, items);
-        chosen
+    fn pick<S: AsRef<str>>(&mut self, items: &'static [S]) -> &'static str {
+        pick(self.rng, items).as_ref()
     }
 
     fn set_flow(&mut self, formal: f64, comma: f64) {
@@ -564,7 +562,7 @@ impl<'a, R: Rng> Writer<'a, R> {
             Tone::Meh => {
                 let more = usize::from(clauses > 1 || self.chance(0.3));
                 if self.chance(0.45) {
-                    let line = self.fresh_pick(self.lexicon.meh);
+                    let line = self.fresh_pick(&self.lexicon.meh);
                     self.fragment(line);
                     self.clauses(Polarity::Neutral, more);
                 } else {
@@ -573,22 +571,22 @@ impl<'a, R: Rng> Writer<'a, R> {
             }
             Tone::Question => {
                 if self.chance(0.3) {
-                    let opener = self.pick(self.lexicon.question_openers);
+                    let opener = self.pick(&self.lexicon.question_openers);
                     self.fragment(opener);
                     self.out.push(' ');
                     self.glued = true;
                     self.lowercase_next = true;
                 }
                 let questions = match self.scene.brand.group {
-                    BrandGroup::Restaurant => self.lexicon.questions_restaurant,
-                    BrandGroup::Market => self.lexicon.questions_market,
-                    BrandGroup::Packaged | BrandGroup::Beverage => self.lexicon.questions_packaged,
+                    BrandGroup::Restaurant => &self.lexicon.questions_restaurant,
+                    BrandGroup::Market => &self.lexicon.questions_market,
+                    BrandGroup::Packaged | BrandGroup::Beverage => &self.lexicon.questions_packaged,
                 };
                 let question = self.pick(questions);
                 self.fragment(question);
             }
             Tone::Sarcastic => {
-                let line = self.pick(self.lexicon.sarcasm);
+                let line = self.pick(&self.lexicon.sarcasm);
                 self.fragment(line);
             }
             Tone::Plain | Tone::Rant => self.clauses(polarity, clauses),
@@ -607,7 +605,7 @@ impl<'a, R: Rng> Writer<'a, R> {
     /// other aspects, either way.
     fn mixed(&mut self, clauses: usize) {
         if self.chance(0.15) {
-            let line = self.pick(self.lexicon.mixed_short);
+            let line = self.pick(&self.lexicon.mixed_short);
             self.fragment(line);
             return;
         }
@@ -629,7 +627,7 @@ impl<'a, R: Rng> Writer<'a, R> {
         }
         let first_phrase = self.phrase(aspects[0], first);
         self.fragment(first_phrase);
-        let connector = self.pick(self.lexicon.mixed_connectors);
+        let connector = self.pick(&self.lexicon.mixed_connectors);
         self.out.push_str(connector);
         let second_aspect = if found > 1 { aspects[1] } else { aspects[0] };
         let second_phrase = self.phrase(second_aspect, second);
@@ -717,10 +715,7 @@ impl<'a, R: Rng> Writer<'a, R> {
         match aspect {
             Aspect::Food => &lexicon.food,
             Aspect::Dish => &lexicon.dish,
-            Aspect::Specialty => match self.scene.language {
-                Language::Spanish => self.scene.brand.specialty_es,
-                Language::English => self.scene.brand.specialty_en,
-            },
+            Aspect::Specialty => lexicon.specialty(self.scene.brand),
             Aspect::Service => &lexicon.service,
             Aspect::Wait => &lexicon.wait,
             Aspect::Ambience => &lexicon.ambience,
@@ -752,7 +747,7 @@ impl<'a, R: Rng> Writer<'a, R> {
     }
 
     /// Picks a phrase, avoiding (within a few tries) one the text already contains.
-    fn fresh_pick(&mut self, phrases: &'static [&'static str]) -> &'static str {
+    fn fresh_pick(&mut self, phrases: &'static [String]) -> &'static str {
         let mut phrase = self.pick(phrases);
         if self.out.is_empty() {
             return phrase;
@@ -784,11 +779,11 @@ impl<'a, R: Rng> Writer<'a, R> {
         let lexicon = self.lexicon;
         let contexts = match (self.scene.brand.group, self.scene.platform.source) {
             (BrandGroup::Restaurant | BrandGroup::Market, SourceType::Delivery) => {
-                lexicon.context_delivery
+                &lexicon.context_delivery
             }
-            (BrandGroup::Restaurant, _) => lexicon.context_visit,
-            (BrandGroup::Market, _) => lexicon.context_market,
-            (BrandGroup::Packaged | BrandGroup::Beverage, _) => lexicon.context_packaged,
+            (BrandGroup::Restaurant, _) => &lexicon.context_visit,
+            (BrandGroup::Market, _) => &lexicon.context_market,
+            (BrandGroup::Packaged | BrandGroup::Beverage, _) => &lexicon.context_packaged,
         };
         let context = self.pick(contexts);
         self.fragment(context);
@@ -800,12 +795,12 @@ impl<'a, R: Rng> Writer<'a, R> {
             Occasion::Ordinary => return,
             // January to March means beach on the coast, rain in the Andes and the jungle.
             Occasion::Summer if !self.scene.region.coast => return,
-            Occasion::Summer => lexicon.occasion_summer,
-            Occasion::FiestasPatrias => lexicon.occasion_fiestas_patrias,
-            Occasion::PolloDay => lexicon.occasion_pollo_day,
-            Occasion::Christmas => lexicon.occasion_christmas,
-            Occasion::NewYear => lexicon.occasion_new_year,
-            Occasion::MothersDay => lexicon.occasion_mothers_day,
+            Occasion::Summer => &lexicon.occasion_summer,
+            Occasion::FiestasPatrias => &lexicon.occasion_fiestas_patrias,
+            Occasion::PolloDay => &lexicon.occasion_pollo_day,
+            Occasion::Christmas => &lexicon.occasion_christmas,
+            Occasion::NewYear => &lexicon.occasion_new_year,
+            Occasion::MothersDay => &lexicon.occasion_mothers_day,
         };
         let phrase = self.pick(phrases);
         self.fragment(phrase);
@@ -840,7 +835,7 @@ impl<'a, R: Rng> Writer<'a, R> {
     }
 
     fn mention(&mut self) {
-        self.out.push_str(self.scene.brand.handle);
+        self.out.push_str(&self.scene.brand.handle);
         self.out.push(' ');
         self.glued = true;
     }
@@ -849,10 +844,8 @@ impl<'a, R: Rng> Writer<'a, R> {
         self.separate();
         self.expand("{friend}");
         if self.out.ends_with(|c: char| c.is_alphanumeric()) && self.chance(0.5) {
-            let nudge = match self.scene.language {
-                Language::Spanish => self.pick(&[" vamos?", " mira esto", " para el finde", " 👀"]),
-                Language::English => self.pick(&[" we need to go", " look!", " 👀"]),
-            };
+            let nudge = self.pick(&self.lexicon.friend_nudges);
+            self.out.push(' ');
             self.out.push_str(nudge);
         }
     }
@@ -870,8 +863,8 @@ impl<'a, R: Rng> Writer<'a, R> {
         let count = if self.chance(0.7) { 1 } else { 2 };
         for _ in 0..count {
             let tag = match self.rng.gen_range(0..4u32) {
-                0 => self.scene.brand.hashtag,
-                1 => self.scene.region.hashtag,
+                0 => self.scene.brand.hashtag.as_str(),
+                1 => self.scene.region.hashtag.as_str(),
                 _ => self.pick(self.lexicon.hashtags.get(polarity)),
             };
             if !self.out.contains(tag) {
@@ -926,10 +919,7 @@ impl<'a, R: Rng> Writer<'a, R> {
             Flow::Formal => ". ",
             Flow::Comma if ends_sentence => " ",
             Flow::Comma => ", ",
-            Flow::Loose => match self.scene.language {
-                Language::Spanish => self.pick(&[", ", ", ", "... ", ". ", " y "]),
-                Language::English => self.pick(&[", ", ", ", "... ", ". ", " and "]),
-            },
+            Flow::Loose => self.pick(&self.lexicon.loose_separators),
         };
         self.out.push_str(separator);
     }
@@ -991,31 +981,31 @@ impl<'a, R: Rng> Writer<'a, R> {
                 (false, true) => "los",
                 (true, true) => "las",
             }),
-            "b" => self.out.push_str(scene.brand.name),
-            "bh" => self.out.push_str(scene.brand.handle),
+            "b" => self.out.push_str(&scene.brand.name),
+            "bh" => self.out.push_str(&scene.brand.handle),
             "c" => self.out.push_str(scene.city),
             "dist" => {
-                let (town, _) = pick(self.rng, scene.region.cities);
+                let (town, _) = pick(self.rng, &scene.region.cities);
                 self.out.push_str(town);
             }
             "app" => {
                 let app = if scene.platform.source == SourceType::Delivery {
-                    scene.platform.display
+                    scene.platform.display.as_str()
                 } else {
-                    self.pick(&["Rappi", "PedidosYa", "DiDi Food"])
+                    self.pick(&catalog().delivery_apps)
                 };
                 self.out.push_str(app);
             }
             "who" => {
-                let who = self.pick(self.lexicon.companions);
+                let who = self.pick(&self.lexicon.companions);
                 self.out.push_str(who);
             }
             "when" => {
                 let options = match scene.hour {
-                    6..=11 => self.lexicon.when_morning,
-                    12..=16 => self.lexicon.when_midday,
-                    17..=23 => self.lexicon.when_evening,
-                    _ => self.lexicon.when_night,
+                    6..=11 => &self.lexicon.when_morning,
+                    12..=16 => &self.lexicon.when_midday,
+                    17..=23 => &self.lexicon.when_evening,
+                    _ => &self.lexicon.when_night,
                 };
                 let when = self.pick(options);
                 self.out.push_str(when);
@@ -1024,7 +1014,7 @@ impl<'a, R: Rng> Writer<'a, R> {
                 // Usually about a recent day, not necessarily today.
                 let offset = self.count(0, 2);
                 let weekday = (scene.weekday + 7 - offset) % 7;
-                self.out.push_str(self.lexicon.weekdays[weekday]);
+                self.out.push_str(&self.lexicon.weekdays[weekday]);
             }
             "min" => {
                 let minutes = 40 + 5 * self.rng.gen_range(0..23u32);
@@ -1055,7 +1045,7 @@ impl<'a, R: Rng> Writer<'a, R> {
             }
             "friend" => self.push_friend(),
             "staff" => {
-                let staff = self.pick(self.lexicon.staff);
+                let staff = self.pick(&self.lexicon.staff);
                 self.out.push_str(staff);
             }
             // Unknown keys stay visible so tests catch typos in the phrase banks.
@@ -1070,7 +1060,7 @@ impl<'a, R: Rng> Writer<'a, R> {
     /// Another way of naming the product that keeps the same gender and number.
     fn sibling_alias(&mut self) -> &'static str {
         let aliases = match self.scene.language {
-            Language::Spanish => self.scene.product.aliases_es,
+            Language::Spanish => &self.scene.product.aliases_es,
             Language::English => return self.alias,
         };
         let agreement = (self.plural, self.feminine);
@@ -1083,8 +1073,7 @@ impl<'a, R: Rng> Writer<'a, R> {
             .skip(start)
             .take(aliases.len())
             .find(|alias| spanish_agreement(alias) == agreement)
-            .copied()
-            .unwrap_or(self.alias)
+            .map_or(self.alias, String::as_str)
     }
 
     fn push_contracted(&mut self, preposition: &str, contracted: &str) {
@@ -1105,12 +1094,9 @@ impl<'a, R: Rng> Writer<'a, R> {
 
     /// "@fiorella_97", "@renzo.quispe"…
     fn push_friend(&mut self) {
-        const SURNAMES: &[&str] = &[
-            "rojas", "quispe", "flores", "huaman", "garcia", "mendoza", "torres", "vargas",
-            "castillo", "chavez", "ramos", "diaz", "mamani", "sanchez", "cruz",
-        ];
+        let friends = &catalog().friends;
         self.out.push('@');
-        let name = self.pick(FRIEND_NAMES);
+        let name = self.pick(&friends.names);
         self.out.push_str(name);
         match self.rng.gen_range(0..10u32) {
             0..=2 => {}
@@ -1126,7 +1112,7 @@ impl<'a, R: Rng> Writer<'a, R> {
             _ => {
                 let joiner = self.pick(&["_", ".", ""]);
                 self.out.push_str(joiner);
-                let surname = self.pick(SURNAMES);
+                let surname = self.pick(&friends.surnames);
                 self.out.push_str(surname);
             }
         }
@@ -1141,7 +1127,7 @@ impl<'a, R: Rng> Writer<'a, R> {
         let mut text = self.out;
         let spanish = self.scene.language == Language::Spanish;
         if chance(self.rng, noise.abbreviate) {
-            text = abbreviate(self.rng, &text, spanish);
+            text = abbreviate(self.rng, &text, &self.lexicon.abbreviations);
         }
         if chance(self.rng, noise.stretch) {
             text = stretch_word(self.rng, &text);
@@ -1247,52 +1233,14 @@ fn split_word(word: &str) -> (&str, &str, &str) {
 }
 
 /// Texting shortcuts: "q", "xq", "x fa", "bn", "tmb"…
-fn abbreviate<R: Rng>(rng: &mut R, text: &str, spanish: bool) -> String {
-    const SPANISH_PHRASES: &[(&str, &[&str])] = &[
-        ("por favor", &["x fa", "porfa", "xfa"]),
-        ("por qué", &["xq", "x q"]),
-    ];
-    const SPANISH_WORDS: &[(&str, &str)] = &[
-        ("que", "q"),
-        ("qué", "q"),
-        ("porque", "xq"),
-        ("bueno", "bn"),
-        ("bien", "bn"),
-        ("también", "tmb"),
-        ("para", "pa"),
-        ("está", "ta"),
-        ("estoy", "toy"),
-        ("nada", "nd"),
-        ("gracias", "grax"),
-        ("verdad", "vdd"),
-        ("hermano", "hno"),
-        ("saludos", "slds"),
-        ("minutos", "min"),
-        ("dónde", "dnd"),
-        ("por", "x"),
-    ];
-    const ENGLISH_WORDS: &[(&str, &str)] = &[
-        ("you", "u"),
-        ("your", "ur"),
-        ("because", "bc"),
-        ("please", "pls"),
-        ("thanks", "thx"),
-        ("really", "rly"),
-    ];
+fn abbreviate<R: Rng>(rng: &mut R, text: &str, shortcuts: &Abbreviations) -> String {
     let mut source = std::borrow::Cow::Borrowed(text);
-    if spanish {
-        for (phrase, replacements) in SPANISH_PHRASES {
-            if source.contains(phrase) {
-                let replacement = pick(rng, replacements);
-                source = std::borrow::Cow::Owned(source.replace(phrase, replacement));
-            }
+    for (phrase, replacements) in &shortcuts.phrases {
+        if source.contains(phrase.as_str()) {
+            let replacement = pick(rng, replacements);
+            source = std::borrow::Cow::Owned(source.replace(phrase.as_str(), replacement));
         }
     }
-    let table = if spanish {
-        SPANISH_WORDS
-    } else {
-        ENGLISH_WORDS
-    };
     // The very short words ("de", "por") are shortened less often, as people do.
     let mut out = String::with_capacity(source.len());
     for (i, word) in source.split(' ').enumerate() {
@@ -1300,10 +1248,11 @@ fn abbreviate<R: Rng>(rng: &mut R, text: &str, spanish: bool) -> String {
             out.push(' ');
         }
         let (lead, core, trail) = split_word(word);
-        let replacement = table
+        let replacement = shortcuts
+            .words
             .iter()
             .find(|(long, _)| same_word(core, long))
-            .map(|(_, short)| *short);
+            .map(|(_, short)| short.as_str());
         match replacement {
             Some(short) if chance(rng, if core.len() <= 3 { 0.25 } else { 0.7 }) => {
                 out.push_str(lead);
@@ -1318,33 +1267,7 @@ fn abbreviate<R: Rng>(rng: &mut R, text: &str, spanish: bool) -> String {
 
 /// "riquísimooo", "nooo", "asuuu".
 fn stretch_word<R: Rng>(rng: &mut R, text: &str) -> String {
-    const STRETCHABLE: &[&str] = &[
-        "rico",
-        "rica",
-        "riquísimo",
-        "riquísima",
-        "buenazo",
-        "buenaza",
-        "bravazo",
-        "no",
-        "nunca",
-        "asu",
-        "pésimo",
-        "horrible",
-        "qué",
-        "provoca",
-        "amo",
-        "quiero",
-        "lento",
-        "caro",
-        "frío",
-        "ya",
-        "bacán",
-        "so",
-        "good",
-        "slow",
-        "never",
-    ];
+    let stretchable = || spanish().stretchable.iter().chain(&english().stretchable);
     let mut out = String::with_capacity(text.len() + 4);
     let mut stretched = false;
     for (i, word) in text.split(' ').enumerate() {
@@ -1352,11 +1275,7 @@ fn stretch_word<R: Rng>(rng: &mut R, text: &str) -> String {
             out.push(' ');
         }
         let (lead, core, trail) = split_word(word);
-        if !stretched
-            && STRETCHABLE
-                .iter()
-                .any(|candidate| same_word(core, candidate))
-        {
+        if !stretched && stretchable().any(|candidate| same_word(core, candidate)) {
             // People hold the last vowel: "bacaaan", "nooo", "riquísimooo".
             if let Some((at, vowel)) = core.char_indices().rev().find(|(_, c)| is_vowel(*c)) {
                 let plain = strip_accents(&vowel.to_string(), false);
@@ -1377,7 +1296,8 @@ fn stretch_word<R: Rng>(rng: &mut R, text: &str) -> String {
 }
 
 /// Whether `word` is `lower`, allowing a capital first letter ("Qué" is "qué"). The
-/// word lists start with ASCII letters, so comparing bytes is enough (and fast).
+/// word lists start with ASCII letters (a test checks), so comparing bytes is enough
+/// (and fast).
 fn same_word(word: &str, lower: &str) -> bool {
     let (word, lower) = (word.as_bytes(), lower.as_bytes());
     match (word.split_first(), lower.split_first()) {
@@ -1476,7 +1396,6 @@ mod tests {
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
-    use super::super::catalog::{BRANDS, PLATFORMS, REGIONS};
     use super::*;
 
     fn banks(lexicon: &'static Lexicon) -> Vec<&'static Bank> {
@@ -1517,68 +1436,84 @@ mod tests {
         ]
     }
 
-    fn lists(lexicon: &'static Lexicon) -> Vec<&'static [&'static str]> {
+    fn lists(lexicon: &'static Lexicon) -> Vec<&'static Vec<String>> {
         vec![
-            lexicon.meh,
-            lexicon.mixed_connectors,
-            lexicon.mixed_short,
-            lexicon.sarcasm,
-            lexicon.question_openers,
-            lexicon.questions_restaurant,
-            lexicon.questions_packaged,
-            lexicon.questions_market,
-            lexicon.context_visit,
-            lexicon.context_delivery,
-            lexicon.context_packaged,
-            lexicon.context_market,
-            lexicon.occasion_summer,
-            lexicon.occasion_fiestas_patrias,
-            lexicon.occasion_pollo_day,
-            lexicon.occasion_christmas,
-            lexicon.occasion_new_year,
-            lexicon.occasion_mothers_day,
-            lexicon.companions,
-            lexicon.when_morning,
-            lexicon.when_midday,
-            lexicon.when_evening,
-            lexicon.when_night,
-            lexicon.staff,
+            &lexicon.meh,
+            &lexicon.mixed_connectors,
+            &lexicon.mixed_short,
+            &lexicon.sarcasm,
+            &lexicon.question_openers,
+            &lexicon.questions_restaurant,
+            &lexicon.questions_packaged,
+            &lexicon.questions_market,
+            &lexicon.context_visit,
+            &lexicon.context_delivery,
+            &lexicon.context_packaged,
+            &lexicon.context_market,
+            &lexicon.occasion_summer,
+            &lexicon.occasion_fiestas_patrias,
+            &lexicon.occasion_pollo_day,
+            &lexicon.occasion_christmas,
+            &lexicon.occasion_new_year,
+            &lexicon.occasion_mothers_day,
+            &lexicon.companions,
+            &lexicon.when_morning,
+            &lexicon.when_midday,
+            &lexicon.when_evening,
+            &lexicon.when_night,
+            &lexicon.staff,
+            &lexicon.friend_nudges,
+            &lexicon.loose_separators,
+            &lexicon.stretchable,
         ]
     }
 
     #[test]
     fn every_phrase_fills_its_placeholders() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let catalog = catalog();
+        let region = &catalog.regions[0];
         for language in [Language::Spanish, Language::English] {
             let lexicon = language.lexicon();
-            let mut templates: Vec<&str> = lists(lexicon).into_iter().flatten().copied().collect();
+            let mut templates: Vec<&str> = lists(lexicon)
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect();
             let mut all_banks = banks(lexicon);
-            for brand in BRANDS {
-                all_banks.push(match language {
-                    Language::Spanish => brand.specialty_es,
-                    Language::English => brand.specialty_en,
-                });
-            }
+            all_banks.extend(lexicon.specialties.values());
             for bank in all_banks {
                 templates.extend(
                     bank.positive
                         .iter()
-                        .chain(bank.neutral)
-                        .chain(bank.negative),
+                        .chain(&bank.neutral)
+                        .chain(&bank.negative)
+                        .map(String::as_str),
                 );
             }
             for list in lists(lexicon) {
                 assert!(!list.is_empty());
             }
-            for brand in BRANDS {
-                for product in brand.products {
-                    assert!(!product.aliases_es.is_empty() && !product.aliases_en.is_empty());
+            // Picked from without a fallback, so every feeling needs phrases.
+            for bank in [
+                &lexicon.interjections,
+                &lexicon.greetings,
+                &lexicon.hashtags,
+                &lexicon.emoji,
+                &lexicon.food,
+            ] {
+                for polarity in [Polarity::Positive, Polarity::Neutral, Polarity::Negative] {
+                    assert!(!bank.get(polarity).is_empty(), "{bank:?}");
+                }
+            }
+            for brand in &catalog.brands {
+                for product in brand.products.iter().chain(&brand.launches) {
                     let scene = Scene {
                         brand,
                         product,
-                        region: REGIONS[0],
-                        city: REGIONS[0].cities[0].0,
-                        platform: &PLATFORMS[4],
+                        region,
+                        city: &region.cities[0].0,
+                        platform: &catalog.platforms[4],
                         occasion: Occasion::Ordinary,
                         weekday: 5,
                         hour: 13,
@@ -1601,6 +1536,25 @@ mod tests {
     }
 
     #[test]
+    fn word_lists_start_with_ascii_lower_case() {
+        // `same_word` compares bytes after lower-casing only the first one.
+        for lexicon in [spanish(), english()] {
+            let words = lexicon
+                .abbreviations
+                .words
+                .iter()
+                .map(|(long, _)| long)
+                .chain(&lexicon.stretchable);
+            for word in words {
+                assert!(
+                    word.starts_with(|c: char| c.is_ascii_lowercase()),
+                    "{word:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn aspect_tables_fit_the_picker() {
         for weights in [
             aspect_weights_for(BrandGroup::Restaurant, SourceType::Delivery),
@@ -1611,19 +1565,21 @@ mod tests {
     }
 
     fn aspect_weights_for(group: BrandGroup, source: SourceType) -> &'static [(Aspect, f64)] {
-        let brand = BRANDS
+        let catalog = catalog();
+        let brand = catalog
+            .brands
             .iter()
             .find(|b| b.group == group)
-            .copied()
-            .unwrap_or(BRANDS[0]);
-        let platform = PLATFORMS
+            .unwrap_or(&catalog.brands[0]);
+        let platform = catalog
+            .platforms
             .iter()
             .find(|p| p.source == source)
-            .unwrap_or(&PLATFORMS[0]);
+            .unwrap_or(&catalog.platforms[0]);
         let scene = Scene {
             brand,
             product: &brand.products[0],
-            region: REGIONS[0],
+            region: &catalog.regions[0],
             city: "Miraflores",
             platform,
             occasion: Occasion::Ordinary,

@@ -30,24 +30,29 @@
 //!
 //! The same [`DemoOptions`] always give the same rows, on every platform: all randomness
 //! comes from one ChaCha8 stream seeded with `seed`.
+//!
+//! # Data
+//!
+//! The catalog and the phrase banks are data files in `data/demo/` (see its README),
+//! compiled in and parsed once, on first use. The order of every list there is part of
+//! the output: the generator draws from them by position.
 
 mod calendar;
 mod catalog;
 mod compose;
 mod corpus;
-mod corpus_en;
+pub mod database;
+pub mod fixture;
 mod trends;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::de::DeserializeOwned;
 
 use crate::store::feedback::{NewFeedback, SourceType};
 
 use calendar::{HourProfile, LocalDay, DAY_MS, HOUR_MS};
-use catalog::{
-    Brand, BrandGroup, Platform, Product, Region, AREQUIPA, BRANDS, KILLA, KILLA_CAMU_CAMU, KUSIY,
-    KUSIY_GINGER_COOKIES, PLATFORMS, QORI_BRASA, REGIONS, VISITOR_HOTSPOTS,
-};
+use catalog::{catalog, Brand, BrandGroup, Catalog, Platform, Product, Region};
 use compose::{Language, Scene, Theme};
 use trends::{TrendRecipe, RECIPES};
 
@@ -91,6 +96,7 @@ pub struct LabelledFeedback {
 
 /// Yields exactly `rows` feedback rows, in no particular time order.
 pub struct DemoGenerator {
+    catalog: &'static Catalog,
     rng: ChaCha8Rng,
     seed: u64,
     rows: usize,
@@ -100,12 +106,15 @@ pub struct DemoGenerator {
     days: Vec<LocalDay>,
     /// Running totals of each day's organic weight, for picking a day.
     day_cumulative: Vec<f64>,
-    /// Each day's weight of every brand in [`BRANDS`], precomputed for speed.
-    brand_weights: Vec<[f64; BRANDS.len()]>,
+    /// Each day's weight of every brand in the catalog, day after day, precomputed for
+    /// speed.
+    brand_weights: Vec<f64>,
     /// Running totals of the organic mass and each planted trend's mass.
     component_cumulative: [f64; 1 + RECIPES.len()],
     /// Each trend's window clipped to the demo window, `[start, end)` in UTC ms.
     trend_windows: [(i64, i64); RECIPES.len()],
+    /// What each trend is about, found in the catalog.
+    trend_casts: [TrendCast; RECIPES.len()],
 }
 
 /// Starts generating rows for `opts`.
@@ -115,6 +124,7 @@ pub fn generate(opts: &DemoOptions) -> DemoGenerator {
 
 impl DemoGenerator {
     pub fn new(opts: &DemoOptions) -> Self {
+        let catalog = catalog();
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
         let window_end_ms = opts.end_time_ms;
         let window_days = i64::from(opts.days.clamp(1, MAX_DAYS));
@@ -136,9 +146,10 @@ impl DemoGenerator {
             covered_days += covered;
             day_cumulative.push(organic_mass);
         }
+        let brands = &catalog.brands;
         let brand_weights = days
             .iter()
-            .map(|day| BRANDS.map(|brand| brand.weight * day.brand_factor(brand)))
+            .flat_map(|day| brands.iter().map(move |b| b.weight * day.brand_factor(b)))
             .collect();
         let average_day = if covered_days > 0.0 {
             organic_mass / covered_days
@@ -158,6 +169,7 @@ impl DemoGenerator {
         }
 
         Self {
+            catalog,
             rng,
             seed: opts.seed,
             rows: opts.rows,
@@ -169,6 +181,7 @@ impl DemoGenerator {
             brand_weights,
             component_cumulative,
             trend_windows,
+            trend_casts: std::array::from_fn(|i| TrendCast::find(catalog, RECIPES[i].trend)),
         }
     }
 
@@ -189,14 +202,16 @@ impl DemoGenerator {
 
     /// An ordinary row: who talks about what follows the calendar and the catalog.
     fn plan_organic(&mut self) -> Plan {
+        let brands = &self.catalog.brands;
         let rng = &mut self.rng;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let day_index = pick_cumulative(rng, &self.day_cumulative);
             let day = &self.days[day_index];
-            let brand = BRANDS[pick_index(rng, &self.brand_weights[day_index])];
-            let product = pick_weighted(rng, brand.products, |product| {
+            let weights = &self.brand_weights[day_index * brands.len()..][..brands.len()];
+            let brand = &brands[pick_index(rng, weights)];
+            let product = pick_weighted(rng, &brand.products, |product| {
                 product.weight
                     * if day.in_season(product.peak) {
                         product.peak_boost
@@ -238,31 +253,26 @@ impl DemoGenerator {
     /// A row that belongs to planted trend `index` (see [`PLANTED_TRENDS`]).
     fn plan_trend(&mut self, index: usize) -> Plan {
         let recipe = &RECIPES[index];
+        let TrendCast {
+            brand,
+            product,
+            region: home,
+        } = self.trend_casts[index];
         let rng = &mut self.rng;
-        let (brand, product, source, profile, polarity_weights): (
-            &'static Brand,
-            &'static Product,
-            SourceType,
-            HourProfile,
-            [f64; 3],
-        ) = match recipe.theme {
-            Theme::DeliverySlump => (
-                &QORI_BRASA,
-                // The complaints are about the chicken, not the drinks.
-                pick_weighted(rng, QORI_BRASA.products, |p| {
-                    if p.name.contains("chicha") {
-                        0.0
-                    } else {
-                        p.weight
-                    }
-                }),
-                SourceType::Delivery,
-                HourProfile::Meals,
-                [0.0, 0.12, 0.88],
-            ),
+        let product = match product {
+            Some(product) => product,
+            // The slump's complaints are about the chicken, not the drinks.
+            None => pick_weighted(rng, &brand.products, |p| {
+                if p.name.contains("chicha") {
+                    0.0
+                } else {
+                    p.weight
+                }
+            }),
+        };
+        let (source, profile, polarity_weights) = match recipe.theme {
+            Theme::DeliverySlump => (SourceType::Delivery, HourProfile::Meals, [0.0, 0.12, 0.88]),
             Theme::Launch => (
-                &KILLA,
-                &KILLA_CAMU_CAMU,
                 if chance(rng, 0.8) {
                     SourceType::Social
                 } else {
@@ -273,8 +283,6 @@ impl DemoGenerator {
             ),
             // Organic rows never come here; they share the last arm to keep the match total.
             Theme::PackagingIssue | Theme::Organic => (
-                &KUSIY,
-                &KUSIY_GINGER_COOKIES,
                 if chance(rng, 0.85) {
                     SourceType::Social
                 } else {
@@ -285,7 +293,6 @@ impl DemoGenerator {
             ),
         };
         let platform = pick_platform(rng, source, brand.group);
-        let home = (recipe.trend.region == Some(AREQUIPA.name)).then_some(&AREQUIPA);
         let (region, city, language) = pick_speaker(rng, platform, home);
         let event_time_ms = sample_trend_time(
             rng,
@@ -339,22 +346,24 @@ impl DemoGenerator {
             (source != SourceType::Social).then(|| compose::rating(rng, plan.polarity, tone));
         let scene = Scene { rating, ..scene };
         let text = compose::compose(rng, &scene, plan.polarity, tone);
+        let terms = crate::analysis::terms::term_hashes(&text, language.code());
         LabelledFeedback {
             feedback: NewFeedback {
                 source_type: source,
-                platform: plan.platform.id.to_owned(),
-                region: plan.region.name.to_owned(),
+                platform: plan.platform.id.clone(),
+                region: plan.region.name.clone(),
                 city: plan.city.to_owned(),
                 category: plan.brand.category(source).to_owned(),
-                brand: plan.brand.name.to_owned(),
-                product: plan.product.name.to_owned(),
+                brand: plan.brand.name.clone(),
+                product: plan.product.name.clone(),
                 language: language.code().to_owned(),
                 text,
                 rating,
                 rating_raw: rating.map(|r| r.to_string()),
                 redactions: 0,
                 event_time_ms: plan.event_time_ms,
-                external_id: external_id(plan.platform.id, self.seed, self.next_index),
+                external_id: external_id(&plan.platform.id, self.seed, self.next_index),
+                terms,
             },
             polarity: plan.polarity,
         }
@@ -385,6 +394,39 @@ fn external_id(platform: &str, seed: u64, index: usize) -> String {
     id.push('-');
     compose::push_decimal(&mut id, u64::try_from(index).unwrap_or(u64::MAX));
     id
+}
+
+/// The brand, product and region a planted trend is about, as the catalog has them.
+#[derive(Clone, Copy)]
+struct TrendCast {
+    brand: &'static Brand,
+    /// `None`: any of the brand's products.
+    product: Option<&'static Product>,
+    /// `None`: anywhere in Peru.
+    region: Option<&'static Region>,
+}
+
+impl TrendCast {
+    fn find(catalog: &'static Catalog, trend: &PlantedTrend) -> Self {
+        fn missing(trend: &PlantedTrend, what: &str) -> ! {
+            panic!(
+                "planted trend {}: {what:?} is not in data/demo/catalog.json",
+                trend.name
+            )
+        }
+        let brand = catalog
+            .brand(trend.brand)
+            .unwrap_or_else(|| missing(trend, trend.brand));
+        Self {
+            brand,
+            product: trend
+                .product
+                .map(|name| brand.product(name).unwrap_or_else(|| missing(trend, name))),
+            region: trend
+                .region
+                .map(|name| catalog.region(name).unwrap_or_else(|| missing(trend, name))),
+        }
+    }
 }
 
 /// One row decided, before its text is written.
@@ -496,7 +538,7 @@ fn pick_hour(rng: &mut ChaCha8Rng, profile: HourProfile) -> u32 {
 }
 
 fn pick_platform(rng: &mut ChaCha8Rng, source: SourceType, group: BrandGroup) -> &'static Platform {
-    pick_weighted(rng, &PLATFORMS, |platform| {
+    pick_weighted(rng, &catalog().platforms, |platform| {
         if platform.source == source {
             catalog::platform_weight(platform, group)
         } else {
@@ -511,19 +553,21 @@ fn pick_speaker(
     platform: &Platform,
     home: Option<&'static Region>,
 ) -> (&'static Region, &'static str, Language) {
+    let catalog = catalog();
     let region = match home {
         Some(region) => region,
-        None => *pick_weighted(rng, &REGIONS, |region| region.weight),
+        None => pick_weighted(rng, &catalog.regions, |region| region.weight),
     };
-    let (city, _) = pick_weighted(rng, region.cities, |(_, weight)| *weight);
+    let (city, _) = pick_weighted(rng, &region.cities, |(_, weight)| *weight);
     let language = pick_language(rng, platform, region, city);
-    // Visitors writing in English in Lima mostly stay in a handful of districts.
+    // Visitors writing in English in Lima mostly stay in a handful of districts (the
+    // region's `visitor_districts`).
     let city = if language == Language::English
-        && region.name == "Lima"
-        && !VISITOR_HOTSPOTS.contains(city)
+        && !region.visitor_districts.is_empty()
+        && !catalog.is_visitor_hotspot(city)
         && chance(rng, 0.7)
     {
-        *pick(rng, &["Miraflores", "Barranco", "San Isidro"])
+        pick(rng, &region.visitor_districts)
     } else {
         city
     };
@@ -537,7 +581,7 @@ fn pick_language(
     region: &Region,
     city: &str,
 ) -> Language {
-    let hotspot = if VISITOR_HOTSPOTS.contains(&city) {
+    let hotspot = if catalog().is_visitor_hotspot(city) {
         2.2
     } else {
         1.0
@@ -647,6 +691,17 @@ pub(crate) fn pick_weighted<'a, T, R: Rng>(
         .rev()
         .find(|item| weight(item) > 0.0)
         .unwrap_or(&items[0])
+}
+
+/// Parses a file of `data/demo/`; the error names the file.
+fn parse_data_file<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, String> {
+    serde_json::from_str(text).map_err(|error| format!("data/demo/{file} is malformed: {error}"))
+}
+
+/// A file of `data/demo/`, compiled in. It cannot change after the build, so a broken
+/// one is a bug: fail loudly, naming it (the tests load every file).
+fn load_data_file<T: DeserializeOwned>(file: &str, text: &str) -> T {
+    parse_data_file(file, text).unwrap_or_else(|message| panic!("{message}"))
 }
 
 #[cfg(test)]

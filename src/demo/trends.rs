@@ -2,11 +2,12 @@
 
 use crate::store::feedback::SourceType;
 
-use super::catalog::{AREQUIPA, KILLA, KILLA_CAMU_CAMU, KUSIY, KUSIY_GINGER_COOKIES, QORI_BRASA};
 use super::compose::Theme;
 use super::Polarity;
 
 /// A pattern deliberately hidden in the demo data for dashboards to find.
+///
+/// Brands, products and regions are names from `data/demo/catalog.json`.
 ///
 /// Days count back from `DemoOptions::end_time_ms`: the trend covers events at or after
 /// `end - starts_days_before_end` days and before `end - ends_days_before_end` days.
@@ -26,9 +27,9 @@ pub struct PlantedTrend {
 
 const DELIVERY_SLUMP: PlantedTrend = PlantedTrend {
     name: "delivery_slump",
-    brand: QORI_BRASA.name,
+    brand: "Qori Brasa",
     product: None,
-    region: Some(AREQUIPA.name),
+    region: Some("Arequipa"),
     source_type: Some(SourceType::Delivery),
     starts_days_before_end: 30,
     ends_days_before_end: 0,
@@ -40,8 +41,8 @@ const DELIVERY_SLUMP: PlantedTrend = PlantedTrend {
 
 const PRODUCT_LAUNCH: PlantedTrend = PlantedTrend {
     name: "product_launch",
-    brand: KILLA.name,
-    product: Some(KILLA_CAMU_CAMU.name),
+    brand: "Killa",
+    product: Some("Killa Camu Camu 500ml"),
     region: None,
     source_type: None,
     starts_days_before_end: 21,
@@ -54,8 +55,8 @@ const PRODUCT_LAUNCH: PlantedTrend = PlantedTrend {
 
 const PACKAGING_SPIKE: PlantedTrend = PlantedTrend {
     name: "packaging_spike",
-    brand: KUSIY.name,
-    product: Some(KUSIY_GINGER_COOKIES.name),
+    brand: "Kusiy",
+    product: Some("galletas de kion"),
     region: None,
     source_type: None,
     starts_days_before_end: 45,
@@ -130,6 +131,7 @@ impl TrendRecipe {
 
 #[cfg(test)]
 mod tests {
+    use super::super::catalog::catalog;
     use super::*;
 
     #[test]
@@ -141,6 +143,27 @@ mod tests {
             assert_eq!(recipe.shape.first().map(|p| p.0), Some(0.0));
             assert_eq!(recipe.shape.last().map(|p| p.0), Some(1.0));
         }
+    }
+
+    #[test]
+    fn trends_name_what_the_catalog_has() {
+        let catalog = catalog();
+        for trend in PLANTED_TRENDS {
+            let brand = catalog.brand(trend.brand).expect(trend.brand);
+            if let Some(product) = trend.product {
+                assert!(brand.product(product).is_some(), "{product}");
+            }
+            if let Some(region) = trend.region {
+                assert!(catalog.region(region).is_some(), "{region}");
+            }
+        }
+        // Only planted rows name the launched product.
+        let launch = &PLANTED_TRENDS[1];
+        let killa = catalog.brand(launch.brand).expect(launch.brand);
+        assert!(killa
+            .launches
+            .iter()
+            .any(|p| Some(p.name.as_str()) == launch.product));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! redacts personal data and deduplicates, then stores each input as one all-or-nothing batch.
 //! Knows nothing of Grafana: the CLI and the plugin's `POST /feedback` both call [`ingest`].
 
+pub mod backfill;
 pub mod fields;
 pub mod normalise;
 pub mod read;
@@ -23,7 +24,7 @@ pub use read::InputFormat;
 use read::Item;
 pub use redact::RedactionCounts;
 
-use crate::store::{FeedbackBatch, FeedbackStore, NewFeedback, StoreError};
+use crate::store::{FeedbackBatch, FeedbackWriter, NewFeedback, StoreError};
 
 /// Rows handed to the store at a time; the whole input is still one transaction.
 const CHUNK_ROWS: usize = 2_000;
@@ -260,7 +261,7 @@ struct Chunk {
 /// Reads, normalises and stores `input` as one transaction: on any failure, and under
 /// `strict` when any row is rejected, nothing of it is stored.
 pub async fn ingest(
-    store: &dyn FeedbackStore,
+    store: &dyn FeedbackWriter,
     input: Box<dyn Read + Send>,
     options: IngestOptions,
     progress: Arc<IngestProgress>,

@@ -337,6 +337,8 @@ impl Normaliser {
         self.seen.insert(key, (raw.row, content));
 
         counts.add(&row_counts);
+        // Terms come from the redacted text, so no personal data reaches the trend index.
+        let terms = crate::analysis::terms::term_hashes(&text, &language);
         Outcome::Keep(NewFeedback {
             source_type,
             platform,
@@ -352,6 +354,7 @@ impl Normaliser {
             redactions: row_counts.total().min(u64::from(u32::MAX)) as u32,
             event_time_ms,
             external_id,
+            terms,
         })
     }
 }

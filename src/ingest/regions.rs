@@ -2,7 +2,7 @@
 //! them ("CUZCO", "Lima Metropolitana", "Ancash", "Dpto. de Junín"), and the main cities, so a
 //! region column that holds a city still lands in the right department.
 
-use crate::text::fold_for_search;
+use crate::analysis::text::fold_for_search;
 
 /// The value stored when a region is given but is not in Peru.
 pub const UNKNOWN_REGION: &str = "unknown";

@@ -33,7 +33,7 @@ const MAX_EVIDENCE_PER_FINDING: usize = 20;
 const REDACTED: &str = "[redacted]";
 
 /// Where and how to ask the model. Build it with [`LlmConfig::new`] and adjust fields.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct LlmConfig {
     /// API root such as `http://127.0.0.1:8080/v1` or `https://api.openai.com/v1`.
     pub base_url: String,
@@ -171,7 +171,7 @@ pub struct LlmAnswer {
     pub mentions_sent: usize,
 }
 
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum LlmError {
     #[error("llmUrl {url:?} is not an http:// or https:// URL: check llmUrl in the data source settings (for example http://127.0.0.1:8080/v1)")]
     InvalidUrl { url: String },

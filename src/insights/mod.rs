@@ -10,18 +10,17 @@ use std::collections::HashSet;
 use serde_json::json;
 use thiserror::Error;
 
+use crate::analysis::text::fold_for_search;
+use crate::analysis::{terms, Aspect};
 use crate::ingest::redact::{redact, RedactionCounts, RedactionRules};
 use crate::nlp::queue::ScoringQueue;
 use crate::query::{
     AnomaliesQuery, AnomalyView, Dimension, DistributionQuery, Filters, InsightsQuery, MentionRow,
     MentionsQuery, Metric, TimeRange,
 };
-use crate::store::{FeedbackStore, SampleOrder, StoreError};
-use crate::text::fold_for_search;
+use crate::store::{FeedbackReader, SampleOrder, SampleScan, StoreError};
 use crate::trends::anomalies::{anomalies, Spike};
-use crate::trends::aspect_stats::{self, AspectRow};
-use crate::trends::aspects::Aspect;
-use crate::trends::terms;
+use crate::trends::aspect_stats::{distribution_of, distribution_scan, AspectRow};
 use crate::trends::trending::{trending_terms, TrendRequest, TrendingTerm};
 
 use llm::{FindingKind, InsightCache, InsightRequest, LlmConfig, LlmError, SampleMention};
@@ -47,11 +46,29 @@ pub struct InsightRow {
     pub action: String,
 }
 
+/// Who wrote the findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GeneratedBy {
+    /// The deterministic summary built from the statistics.
+    Offline,
+    Llm {
+        model: String,
+    },
+}
+
+impl std::fmt::Display for GeneratedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Offline => f.write_str("offline"),
+            Self::Llm { model } => write!(f, "llm:{model}"),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Insights {
     pub rows: Vec<InsightRow>,
-    /// `llm:<model>` or `offline`.
-    pub generated_by: String,
+    pub generated_by: GeneratedBy,
     /// Why the LLM's answer is not shown, when one was configured and asked.
     pub llm_error: Option<LlmError>,
     /// How representative mentions were chosen.
@@ -93,8 +110,9 @@ fn previous(range: TimeRange) -> TimeRange {
     }
 }
 
+/// Negative, neutral and positive counts, in `Label::ALL` order.
 async fn label_counts(
-    store: &dyn FeedbackStore,
+    store: &dyn FeedbackReader,
     range: TimeRange,
     filters: &Filters,
 ) -> Result<[i64; 3], StoreError> {
@@ -107,65 +125,66 @@ async fn label_counts(
         .await?;
     let mut counts = [0; 3];
     for row in distribution.rows {
-        match row.label.as_str() {
-            "negative" => counts[0] += row.count,
-            "neutral" => counts[1] += row.count,
-            "positive" => counts[2] += row.count,
-            _ => {}
+        if let Some(label) = row.label {
+            counts[label.index()] += row.count;
         }
     }
     Ok(counts)
 }
 
 async fn gather(
-    store: &dyn FeedbackStore,
+    store: &dyn FeedbackReader,
     query: &InsightsQuery,
 ) -> Result<Statistics, StoreError> {
     let before = previous(query.range);
-    let trending = trending_terms(
-        store,
-        &TrendRequest {
-            range: query.range,
-            before,
-            filters: query.filters.clone(),
-            group_by: None,
-            min_support: 3,
-            limit: 8,
-        },
-    )
-    .await?;
-    let spikes = anomalies(
-        store,
-        &AnomaliesQuery {
-            range: query.range,
-            metric: Metric::ShareNegative,
-            group_by: Some(Dimension::Brand),
-            bucket_ms: 86_400_000,
-            baseline_buckets: 14,
-            threshold: 3.5,
-            view: AnomalyView::Spikes,
-            filters: query.filters.clone(),
-        },
-    )
-    .await?
-    .spikes;
+    let trend = TrendRequest {
+        range: query.range,
+        before,
+        filters: query.filters.clone(),
+        group_by: None,
+        min_support: 3,
+        limit: 8,
+    };
+    let anomaly = AnomaliesQuery {
+        range: query.range,
+        metric: Metric::ShareNegative,
+        group_by: Some(Dimension::Brand),
+        bucket_ms: 86_400_000,
+        baseline_buckets: 14,
+        threshold: 3.5,
+        view: AnomalyView::Spikes,
+        filters: query.filters.clone(),
+    };
+    let (now_scan, before_scan) = (
+        distribution_scan(query.range, &query.filters, &[]),
+        distribution_scan(before, &query.filters, &[]),
+    );
+    // Independent reads, run together: on the analytics engine they share the cores, and
+    // what the dashboard's other panels ask too is computed once.
+    let (trending, spikes, labels, labels_before, aspects_now, aspects_before) = futures_util::try_join!(
+        trending_terms(store, &trend),
+        anomalies(store, &anomaly),
+        label_counts(store, query.range, &query.filters),
+        label_counts(store, before, &query.filters),
+        store.aspect_counts(&now_scan),
+        store.aspect_counts(&before_scan),
+    )?;
+    let mut aspects = [aspects_now, aspects_before]
+        .into_iter()
+        .map(|c| distribution_of(c).rows);
     Ok(Statistics {
         mentions: trending.mentions,
         mentions_before: trending.mentions_before,
-        labels: label_counts(store, query.range, &query.filters).await?,
-        labels_before: label_counts(store, before, &query.filters).await?,
+        labels,
+        labels_before,
         rising: trending
             .terms
             .into_iter()
             .filter(|t| t.growth.is_none_or(|g| g >= 25.0))
             .collect(),
-        aspects: aspect_stats::distribution(store, query.range, &query.filters, &[])
-            .await?
-            .rows,
-        aspects_before: aspect_stats::distribution(store, before, &query.filters, &[])
-            .await?
-            .rows,
-        spikes,
+        aspects: aspects.next().unwrap_or_default(),
+        aspects_before: aspects.next().unwrap_or_default(),
+        spikes: spikes.spikes,
     })
 }
 
@@ -237,7 +256,9 @@ fn playbook(aspect: Aspect) -> &'static str {
 
 /// The aspect a term speaks of, if any ("llegó frío" → delivery).
 fn aspect_of_term(term: &str) -> Option<Aspect> {
-    crate::trends::aspects::aspects_of(term).into_iter().next()
+    crate::analysis::aspects::aspects_of(term)
+        .into_iter()
+        .next()
 }
 
 /// Similarity of two candidates, by index.
@@ -328,11 +349,57 @@ struct Draft {
     kind: FindingKind,
     finding: String,
     action: String,
+    source: Source,
     candidates: Vec<MentionRow>,
 }
 
+/// Where a draft's candidate mentions come from.
+enum Source {
+    /// The latest mentions in range.
+    Latest,
+    Ids(Vec<i64>),
+    /// Mentions whose folded text contains this.
+    Search(String),
+    /// The most negative mentions about the aspect.
+    Aspect(Aspect),
+}
+
+async fn candidates(
+    store: &dyn FeedbackReader,
+    query: &InsightsQuery,
+    source: &Source,
+) -> Result<Vec<MentionRow>, StoreError> {
+    match source {
+        Source::Latest => {
+            store
+                .sample_mentions(&SampleScan {
+                    range: query.range,
+                    filters: query.filters.clone(),
+                    order: SampleOrder::Latest,
+                    limit: CANDIDATES,
+                })
+                .await
+        }
+        Source::Ids(ids) => store.mentions_by_id(ids).await,
+        Source::Search(needle) => Ok(store
+            .mentions(&MentionsQuery {
+                range: query.range,
+                limit: CANDIDATES,
+                search: Some(needle.clone()),
+                filters: query.filters.clone(),
+            })
+            .await?
+            .rows),
+        Source::Aspect(aspect) => {
+            store
+                .aspect_mentions(query.range, &query.filters, *aspect, CANDIDATES)
+                .await
+        }
+    }
+}
+
 async fn drafts(
-    store: &dyn FeedbackStore,
+    store: &dyn FeedbackReader,
     query: &InsightsQuery,
     stats: &Statistics,
 ) -> Result<Vec<Draft>, StoreError> {
@@ -364,9 +431,8 @@ async fn drafts(
             change(stats.mentions, stats.mentions_before),
         ),
         action: String::new(),
-        candidates: store
-            .sample_mentions(query.range, &query.filters, SampleOrder::Latest, CANDIDATES)
-            .await?,
+        source: Source::Latest,
+        candidates: Vec::new(),
     });
     for spike in stats.spikes.iter().take(2) {
         let who = spike.group.as_deref().unwrap_or("todas las marcas");
@@ -391,7 +457,8 @@ async fn drafts(
             kind: FindingKind::Driver,
             finding,
             action: action.to_string(),
-            candidates: store.mentions_by_id(&spike.mention_ids).await?,
+            source: Source::Ids(spike.mention_ids.clone()),
+            candidates: Vec::new(),
         });
     }
     for term in stats.rising.iter().take(3) {
@@ -424,15 +491,8 @@ async fn drafts(
             kind: FindingKind::Driver,
             finding: format!("«{}» {growth}; menciones {mood}.", term.term),
             action,
-            candidates: store
-                .mentions(&MentionsQuery {
-                    range: query.range,
-                    limit: CANDIDATES,
-                    search: Some(fold_for_search(&term.term)),
-                    filters: query.filters.clone(),
-                })
-                .await?
-                .rows,
+            source: Source::Search(fold_for_search(&term.term)),
+            candidates: Vec::new(),
         });
     }
     for aspect in stats.worst_aspects().into_iter().take(2) {
@@ -450,10 +510,19 @@ async fn drafts(
                 aspect.mentions
             ),
             action: playbook(aspect.aspect).to_string(),
-            candidates: store
-                .aspect_mentions(query.range, &query.filters, aspect.aspect, CANDIDATES)
-                .await?,
+            source: Source::Aspect(aspect.aspect),
+            candidates: Vec::new(),
         });
+    }
+    // Every draft's candidates, read at once.
+    let fetched = futures_util::future::try_join_all(
+        drafts
+            .iter()
+            .map(|draft| candidates(store, query, &draft.source)),
+    )
+    .await?;
+    for (draft, candidates) in drafts.iter_mut().zip(fetched) {
+        draft.candidates = candidates;
     }
     Ok(drafts)
 }
@@ -469,7 +538,7 @@ fn capitalise(text: &str) -> String {
 /// Builds the offline summary, then, when asked and configured, the LLM's; an LLM failure
 /// keeps the offline rows and reports the error.
 pub async fn insights(
-    store: &dyn FeedbackStore,
+    store: &dyn FeedbackReader,
     queue: Option<&ScoringQueue>,
     query: &InsightsQuery,
     query_key: &[u8],
@@ -479,7 +548,7 @@ pub async fn insights(
     if stats.mentions == 0 {
         return Ok(Insights {
             rows: Vec::new(),
-            generated_by: "offline".to_string(),
+            generated_by: GeneratedBy::Offline,
             llm_error: None,
             evidence_method: "all candidates",
             mentions: 0,
@@ -514,7 +583,7 @@ pub async fn insights(
     }
     let offline = Insights {
         rows,
-        generated_by: "offline".to_string(),
+        generated_by: GeneratedBy::Offline,
         llm_error: None,
         evidence_method,
         mentions: stats.mentions,
@@ -534,7 +603,7 @@ pub async fn insights(
                 mentions.push(SampleMention {
                     id: m.id,
                     text: redact(&m.text, rules, &mut counts).into_owned(),
-                    label: m.label.clone(),
+                    label: m.label.map(|l| l.name().to_string()),
                     region: m.region.clone(),
                     brand: m.brand.clone(),
                     time: day(m.time_ms),
@@ -586,7 +655,9 @@ pub async fn insights(
                     action: f.action.unwrap_or_default(),
                 })
                 .collect(),
-            generated_by: format!("llm:{}", setup.config.model),
+            generated_by: GeneratedBy::Llm {
+                model: setup.config.model.clone(),
+            },
             llm_error: None,
             evidence_method: "cited by the LLM, checked against the mentions it was shown",
             mentions: stats.mentions,

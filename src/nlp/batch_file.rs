@@ -2,6 +2,7 @@
 //! the plugin uses. A bad row (empty text, invalid UTF-8) gets an `error` cell; the others are
 //! scored as usual.
 
+use crate::analysis::Label;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -90,9 +91,9 @@ fn outcome_cells(result: &Result<TextResult, String>, labels: &[String]) -> Vec<
         Ok(Ok(p)) => vec![
             p.label.clone(),
             format!("{:.6}", p.score),
-            probability(p, "negative"),
-            probability(p, "neutral"),
-            probability(p, "positive"),
+            probability(p, Label::Negative.name()),
+            probability(p, Label::Neutral.name()),
+            probability(p, Label::Positive.name()),
             p.truncated.to_string(),
             String::new(),
         ],

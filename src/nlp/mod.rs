@@ -8,6 +8,7 @@ pub mod files;
 pub mod onnx;
 pub mod queue;
 
+use crate::analysis::Label;
 use std::path::PathBuf;
 
 use thiserror::Error;
@@ -71,7 +72,8 @@ pub fn prediction(labels: &[String], probabilities: Vec<f32>, truncated: bool) -
             .position(|l| l == name)
             .map_or(0.0, |i| probabilities[i])
     };
-    let score = (probability_of("positive") - probability_of("negative")).clamp(-1.0, 1.0);
+    let score = (probability_of(Label::Positive.name()) - probability_of(Label::Negative.name()))
+        .clamp(-1.0, 1.0);
     let (best, confidence) =
         probabilities
             .iter()

@@ -5,13 +5,51 @@ use std::collections::BTreeMap;
 use grafana_plugin_sdk::data::{Metadata, Notice, Severity, VisType};
 
 use super::arrow::{Column, Frame};
-use crate::insights::Insights;
+use crate::analysis::label::{label_or_unscored, Label};
+use crate::insights::{GeneratedBy, Insights};
 use crate::query::{
-    Dimension, DimensionValues, Distribution, Mentions, Metric, SeriesValues, Timeseries,
+    AnomalyView, Dimension, DimensionValues, Distribution, Mentions, Metric, SeriesValues,
+    Timeseries,
 };
+use crate::service::Answered;
 use crate::trends::anomalies::{Anomalies, Spike};
 use crate::trends::aspect_stats::{AspectDistribution, AspectSeries};
 use crate::trends::trending::TrendingTerms;
+
+/// The frame for an answer, with the service's notices (such as "answered by the record
+/// store while the analytics engine loads") added as warnings.
+pub fn answer(result: &Answered, notices: &[String]) -> Frame {
+    let mut frame = match result {
+        Answered::Timeseries {
+            result,
+            metric,
+            group_by,
+        } => timeseries(result, *metric, *group_by),
+        Answered::Mentions(result) => mentions(result),
+        Answered::Distribution { result, group_by } => distribution(result, *group_by),
+        Answered::DimensionValues(result) => dimension_values(result),
+        Answered::TrendingTerms { result, group_by } => trending_terms(result, *group_by),
+        Answered::AspectDistribution(result) => aspect_distribution(result),
+        Answered::AspectTimeseries { result, metric } => aspect_timeseries(result, *metric),
+        Answered::Anomalies {
+            result,
+            view: AnomalyView::Timeseries,
+            group_by,
+            ..
+        } => anomalies(result, *group_by),
+        Answered::Anomalies {
+            result,
+            view: AnomalyView::Spikes,
+            group_by,
+            metric,
+        } => spikes(result, *group_by, *metric),
+        Answered::Insights(result) => insights(result),
+    };
+    for notice in notices {
+        add_notice(&mut frame.meta, notice.clone(), Severity::Warning);
+    }
+    frame
+}
 
 fn metadata(executed_sql: &str, unscored_rows: u64) -> Metadata {
     let mut meta = Metadata::default();
@@ -30,7 +68,7 @@ fn metadata(executed_sql: &str, unscored_rows: u64) -> Metadata {
 
 /// Wide time series: one shared time field, one value field per group, each labelled with
 /// its group so that alert rules get one series per label set.
-pub fn timeseries(result: &Timeseries, metric: Metric, group_by: Option<Dimension>) -> Frame {
+fn timeseries(result: &Timeseries, metric: Metric, group_by: Option<Dimension>) -> Frame {
     let mut columns = vec![Column::time("time", &result.bucket_starts_ms)];
     for series in &result.series {
         let column = match &series.values {
@@ -54,7 +92,7 @@ pub fn timeseries(result: &Timeseries, metric: Metric, group_by: Option<Dimensio
     }
 }
 
-pub fn mentions(result: &Mentions) -> Frame {
+fn mentions(result: &Mentions) -> Frame {
     let rows = &result.rows;
     let strings = |pick: fn(&crate::query::MentionRow) -> &str| -> Vec<&str> {
         rows.iter().map(pick).collect()
@@ -70,7 +108,10 @@ pub fn mentions(result: &Mentions) -> Frame {
         Column::string("brand", &strings(|r| &r.brand)),
         Column::string_opt(
             "label",
-            &rows.iter().map(|r| r.label.as_deref()).collect::<Vec<_>>(),
+            &rows
+                .iter()
+                .map(|r| r.label.map(Label::name))
+                .collect::<Vec<_>>(),
         ),
         Column::float64_opt("score", rows.iter().map(|r| r.score).collect()),
         Column::float64_opt("confidence", rows.iter().map(|r| r.confidence).collect()),
@@ -86,11 +127,14 @@ pub fn mentions(result: &Mentions) -> Frame {
 
 /// A numeric table: string columns become labels, `count` is the one value, so alert rules can
 /// use it as it is.
-pub fn distribution(result: &Distribution, group_by: Option<Dimension>) -> Frame {
+fn distribution(result: &Distribution, group_by: Option<Dimension>) -> Frame {
     let rows = &result.rows;
     let mut columns = vec![Column::string(
         "label",
-        &rows.iter().map(|r| r.label.as_str()).collect::<Vec<_>>(),
+        &rows
+            .iter()
+            .map(|r| label_or_unscored(r.label))
+            .collect::<Vec<_>>(),
     )];
     if let Some(dimension) = group_by.filter(|d| *d != Dimension::Label) {
         columns.push(Column::string(
@@ -114,7 +158,7 @@ pub fn distribution(result: &Distribution, group_by: Option<Dimension>) -> Frame
     }
 }
 
-pub fn dimension_values(result: &DimensionValues) -> Frame {
+fn dimension_values(result: &DimensionValues) -> Frame {
     Frame {
         name: "dimension_values".to_string(),
         meta: metadata(&result.executed_sql, 0),
@@ -143,7 +187,7 @@ fn empty_notice(meta: &mut Metadata, what: &str) {
     );
 }
 
-pub fn trending_terms(result: &TrendingTerms, group_by: Option<Dimension>) -> Frame {
+fn trending_terms(result: &TrendingTerms, group_by: Option<Dimension>) -> Frame {
     let terms = &result.terms;
     let mut columns = Vec::new();
     if let Some(dimension) = group_by {
@@ -220,7 +264,7 @@ fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-pub fn aspect_distribution(result: &AspectDistribution) -> Frame {
+fn aspect_distribution(result: &AspectDistribution) -> Frame {
     let rows = &result.rows;
     let columns = vec![
         Column::string(
@@ -258,7 +302,7 @@ pub fn aspect_distribution(result: &AspectDistribution) -> Frame {
     }
 }
 
-pub fn aspect_timeseries(result: &AspectSeries, metric: Metric) -> Frame {
+fn aspect_timeseries(result: &AspectSeries, metric: Metric) -> Frame {
     let mut columns = vec![Column::time("time", &result.bucket_starts_ms)];
     for (aspect, values) in &result.series {
         columns.push(
@@ -295,7 +339,7 @@ fn spike_json(spike: &Spike, group_by: Option<Dimension>) -> serde_json::Value {
     })
 }
 
-pub fn anomalies(result: &Anomalies, group_by: Option<Dimension>) -> Frame {
+fn anomalies(result: &Anomalies, group_by: Option<Dimension>) -> Frame {
     let mut columns = vec![Column::time("time", &result.bucket_starts_ms)];
     for (group, values) in &result.series {
         let labels = match (group_by, group) {
@@ -337,7 +381,7 @@ fn join_ids(ids: &[i64]) -> String {
 
 /// One row per spike, in the shape Grafana reads annotations from (time, timeEnd, title,
 /// text, tags).
-pub fn spikes(result: &Anomalies, group_by: Option<Dimension>, metric: Metric) -> Frame {
+fn spikes(result: &Anomalies, group_by: Option<Dimension>, metric: Metric) -> Frame {
     let spikes = &result.spikes;
     let group_text = |s: &Spike| match (group_by, &s.group) {
         (Some(d), Some(g)) => format!("{}={g}", d.name()),
@@ -434,7 +478,7 @@ pub fn spikes(result: &Anomalies, group_by: Option<Dimension>, metric: Metric) -
     }
 }
 
-pub fn insights(result: &Insights) -> Frame {
+fn insights(result: &Insights) -> Frame {
     let rows = &result.rows;
     let columns = vec![
         Column::string(
@@ -460,13 +504,13 @@ pub fn insights(result: &Insights) -> Frame {
             "generatedBy",
             &rows
                 .iter()
-                .map(|_| result.generated_by.as_str())
+                .map(|_| result.generated_by.to_string())
                 .collect::<Vec<_>>(),
         ),
     ];
     let mut meta = Metadata::default();
     meta.preferred_visualisation = Some(VisType::Table);
-    if result.generated_by == "offline" {
+    if result.generated_by == GeneratedBy::Offline {
         add_notice(
             &mut meta,
             format!(

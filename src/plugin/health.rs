@@ -7,7 +7,8 @@ use grafana_plugin_sdk::pluginv2::{
 };
 use serde_json::json;
 
-use super::Pulso;
+use super::{data_source, Pulso};
+use crate::analytics::MirrorStatus;
 use crate::nlp::onnx::runtime_version;
 use crate::store::StoreHealth;
 
@@ -50,6 +51,37 @@ fn describe(health: &StoreHealth) -> (HealthStatus, String) {
     )
 }
 
+fn mirror_details(status: &MirrorStatus) -> (String, serde_json::Value) {
+    match status {
+        MirrorStatus::Warming { rows_loaded } => (
+            format!(". Analytics engine loading ({rows_loaded} rows so far; panels use the record store until it is ready)"),
+            json!({ "state": "warming", "rowsLoaded": rows_loaded }),
+        ),
+        MirrorStatus::Ready {
+            rows,
+            revision,
+            memory_bytes,
+            build_seconds,
+        } => (
+            format!(
+                ". Analytics engine ready: {rows} rows in memory ({:.0} MB)",
+                *memory_bytes as f64 / 1e6
+            ),
+            json!({
+                "state": "ready",
+                "rows": rows,
+                "revision": revision,
+                "memoryBytes": memory_bytes,
+                "buildSeconds": build_seconds,
+            }),
+        ),
+        MirrorStatus::Unavailable { reason } => (
+            format!(". Analytics engine unavailable, panels use the record store: {reason}"),
+            json!({ "state": "unavailable", "reason": reason }),
+        ),
+    }
+}
+
 #[tonic::async_trait]
 impl Diagnostics for Pulso {
     async fn check_health(
@@ -57,12 +89,9 @@ impl Diagnostics for Pulso {
         request: tonic::Request<pluginv2::CheckHealthRequest>,
     ) -> Result<tonic::Response<pluginv2::CheckHealthResponse>, tonic::Status> {
         let request = request.into_inner();
-        let (store, model) = match self
-            .instances
-            .instance(request.plugin_context.as_ref())
-            .await
-        {
-            Ok(found) => found,
+        let source = data_source(request.plugin_context.as_ref());
+        let health = match self.service.health(source.as_ref()).await {
+            Ok(health) => health,
             Err(error) => {
                 return Ok(tonic::Response::new(health_response(
                     HealthStatus::Error,
@@ -71,7 +100,9 @@ impl Diagnostics for Pulso {
                 )))
             }
         };
-        let response = match store.health().await {
+        let model = health.model;
+        let (mirror_message, mirror) = mirror_details(&health.mirror);
+        let response = match health.store {
             Ok(health) => {
                 let (status, mut message) = describe(&health);
                 let (status, model_details) = match (&model, status) {
@@ -105,6 +136,7 @@ impl Diagnostics for Pulso {
                     }
                     (Err(reason), status) => (status, json!({ "error": reason })),
                 };
+                message.push_str(&mirror_message);
                 health_response(
                     status,
                     message,
@@ -117,6 +149,7 @@ impl Diagnostics for Pulso {
                         "unscoredRows": health.unscored_rows,
                         "activeModel": health.active_model,
                         "model": model_details,
+                        "analytics": mirror,
                     }),
                 )
             }

@@ -3,12 +3,11 @@
 //! because the SDK rejects a whole request for one bad query, a `None` user role or a
 //! missing time range, where Pulso answers each query on its own.
 
-mod arrow;
+pub mod arrow;
 mod controller;
 mod data;
-mod frames;
+pub mod frames;
 mod health;
-mod instances;
 mod metrics;
 mod resource;
 
@@ -16,7 +15,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use grafana_plugin_sdk::pluginv2::{
-    data_server::DataServer, diagnostics_server::DiagnosticsServer, resource_server::ResourceServer,
+    self, data_server::DataServer, diagnostics_server::DiagnosticsServer,
+    resource_server::ResourceServer,
 };
 use thiserror::Error;
 use tokio::net::TcpSocket;
@@ -24,7 +24,7 @@ use tokio::sync::Notify;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic_health::ServingStatus;
 
-pub use instances::{default_sqlite_path, DatasourceSettings};
+use crate::service::{DataSource, Service};
 
 /// go-plugin's handshake: core protocol 1, app protocol 2 (Grafana's), gRPC over TCP.
 const CORE_PROTOCOL_VERSION: u32 = 1;
@@ -38,14 +38,23 @@ pub enum ServeError {
     Server(#[from] tonic::transport::Error),
 }
 
-/// Shared state behind every service.
+/// Shared state behind every gRPC service.
 #[derive(Default)]
 pub struct Pulso {
-    instances: instances::Instances,
+    service: Service,
     metrics: metrics::Metrics,
-    /// Shared by every data source's LLM calls, so connections are reused.
-    llm_client: reqwest::Client,
-    insight_cache: crate::insights::llm::InsightCache,
+}
+
+/// The data source a request is for, in the service's terms.
+fn data_source(context: Option<&pluginv2::PluginContext>) -> Option<DataSource<'_>> {
+    let settings = context?.data_source_instance_settings.as_ref()?;
+    Some(DataSource {
+        id: settings.id,
+        uid: &settings.uid,
+        updated_ms: settings.last_updated_ms,
+        json_data: &settings.json_data,
+        secure: &settings.decrypted_secure_json_data,
+    })
 }
 
 fn listener() -> Result<tokio::net::TcpListener, std::io::Error> {

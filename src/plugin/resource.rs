@@ -3,16 +3,16 @@
 //! array or NDJSON body for Editors and Admins.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use futures_util::stream::{self, BoxStream};
 use grafana_plugin_sdk::pluginv2::{self, resource_server::Resource};
 use serde_json::{json, Value};
 
-use super::Pulso;
+use super::{data_source, Pulso};
 use crate::ingest::fields::parse_scale;
-use crate::ingest::{ingest, IngestError, IngestOptions, InputFormat, Mapping};
-use crate::query::{Dimension, DimensionValuesQuery, Filters};
+use crate::ingest::{IngestError, IngestOptions, InputFormat, Mapping};
+use crate::query::Dimension;
+use crate::service::PushError;
 
 fn reply(code: i32, body: &Value) -> pluginv2::CallResourceResponse {
     let headers = HashMap::from([(
@@ -65,15 +65,8 @@ impl Pulso {
                         ),
                     );
                 };
-                let store = match self.instances.store(request.plugin_context.as_ref()).await {
-                    Ok(store) => store,
-                    Err(e) => return error(500, e.to_string()),
-                };
-                let query = DimensionValuesQuery {
-                    dimension,
-                    filters: Filters::default(),
-                };
-                match store.dimension_values(&query).await {
+                let source = data_source(request.plugin_context.as_ref());
+                match self.service.dimension_values(source.as_ref(), dimension).await {
                     Ok(found) => reply(
                         200,
                         &Value::Array(
@@ -84,7 +77,7 @@ impl Pulso {
                                 .collect(),
                         ),
                     ),
-                    Err(e) => error(500, e.to_string()),
+                    Err(e) => error(i32::from(e.status()), e.to_string()),
                 }
             }
             _ => error(
@@ -131,12 +124,12 @@ impl Pulso {
             Ok(options) => options,
             Err(e) => return error(400, e.to_string()),
         };
-        let (store, model) = match self.instances.instance(context).await {
-            Ok(found) => found,
-            Err(e) => return error(500, e.to_string()),
-        };
-        let body = Box::new(std::io::Cursor::new(request.body.clone()));
-        match ingest(store.as_ref(), body, options, Arc::default()).await {
+        let source = data_source(context);
+        match self
+            .service
+            .push_feedback(source.as_ref(), request.body.to_vec(), options)
+            .await
+        {
             Ok(report) => {
                 if report.committed {
                     self.metrics.record_ingest(
@@ -146,18 +139,14 @@ impl Pulso {
                         report.redactions,
                     );
                 }
-                if report.stored > 0 {
-                    if let Ok((_, stats)) = &model {
-                        stats.wake();
-                    }
-                }
                 let code = if report.committed { 200 } else { 422 };
                 reply(code, &json!(report))
             }
-            Err(e @ (IngestError::Store(_) | IngestError::ReaderFailed)) => {
+            Err(PushError::Instance(e)) => error(500, e.to_string()),
+            Err(PushError::Ingest(e @ (IngestError::Store(_) | IngestError::ReaderFailed))) => {
                 error(500, e.to_string())
             }
-            Err(e) => error(400, e.to_string()),
+            Err(PushError::Ingest(e)) => error(400, e.to_string()),
         }
     }
 }

@@ -9,13 +9,13 @@ mod results;
 
 pub use parse::{parse_query, QueryInput, MAX_BUCKETS};
 pub use results::{
-    DimensionValues, Distribution, DistributionRow, MentionRow, Mentions, Series, SeriesValues,
-    Timeseries, UNSCORED_LABEL,
+    BucketCells, DimensionValues, Distribution, DistributionRow, MentionRow, Mentions, Series,
+    SeriesValues, Timeseries,
 };
 
 use thiserror::Error;
 
-use crate::trends::aspects::Aspect;
+use crate::analysis::Aspect;
 
 /// A dimension that feedback can be filtered or grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -78,15 +78,18 @@ pub enum Metric {
     NetSentiment,
     SharePositive,
     ShareNegative,
+    /// A group's percent of all mentions in the bucket that pass the same filters.
+    ShareOfVoice,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 5] = [
+    pub const ALL: [Metric; 6] = [
         Self::Volume,
         Self::AvgScore,
         Self::NetSentiment,
         Self::SharePositive,
         Self::ShareNegative,
+        Self::ShareOfVoice,
     ];
 
     pub fn name(self) -> &'static str {
@@ -96,6 +99,7 @@ impl Metric {
             Self::NetSentiment => "net_sentiment",
             Self::SharePositive => "share_positive",
             Self::ShareNegative => "share_negative",
+            Self::ShareOfVoice => "share_of_voice",
         }
     }
 
@@ -104,7 +108,30 @@ impl Metric {
     }
 
     pub fn needs_scores(self) -> bool {
-        self != Self::Volume
+        !matches!(self, Self::Volume | Self::ShareOfVoice)
+    }
+
+    /// A sentiment metric from a bucket's aggregates; `None` when nothing in it was scored.
+    /// Volume counts and share of voice, which compares buckets across groups, are computed
+    /// where the series are assembled.
+    pub fn sentiment_value(
+        self,
+        scored: i64,
+        positive: i64,
+        negative: i64,
+        score_sum: Option<f64>,
+    ) -> Option<f64> {
+        if scored == 0 {
+            return None;
+        }
+        let scored = scored as f64;
+        match self {
+            Self::Volume | Self::ShareOfVoice => Some(scored),
+            Self::AvgScore => score_sum.map(|sum| sum / scored),
+            Self::NetSentiment => Some(100.0 * (positive - negative) as f64 / scored),
+            Self::SharePositive => Some(100.0 * positive as f64 / scored),
+            Self::ShareNegative => Some(100.0 * negative as f64 / scored),
+        }
     }
 
     pub fn valid_names() -> String {
@@ -144,6 +171,27 @@ pub struct TimeseriesQuery {
     pub group_by: Option<Dimension>,
     pub bucket_ms: i64,
     pub filters: Filters,
+}
+
+impl TimeseriesQuery {
+    /// The first bucket's start: buckets are aligned to multiples of the width since the epoch.
+    pub fn bucket_origin(&self) -> i64 {
+        self.range.from_ms.div_euclid(self.bucket_ms) * self.bucket_ms
+    }
+
+    /// Every bucket's start, from [`TimeseriesQuery::bucket_origin`] to the range's end.
+    pub fn bucket_starts(&self) -> Vec<i64> {
+        let origin = self.bucket_origin();
+        let buckets = (self.range.to_ms - origin) / self.bucket_ms + 1;
+        (0..buckets).map(|i| origin + i * self.bucket_ms).collect()
+    }
+
+    /// Does this time series report sentiment, so that unscored rows deserve a notice?
+    pub fn needs_scores(&self) -> bool {
+        self.metric.needs_scores()
+            || self.filters.needs_scores()
+            || self.group_by.is_some_and(Dimension::needs_scores)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -343,5 +391,82 @@ impl QueryError {
     /// Every query error is the caller's to fix.
     pub fn http_status(&self) -> u16 {
         400
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentiment_values() {
+        assert_eq!(
+            Metric::NetSentiment.sentiment_value(4, 3, 1, Some(1.0)),
+            Some(50.0)
+        );
+        assert_eq!(
+            Metric::SharePositive.sentiment_value(4, 3, 1, None),
+            Some(75.0)
+        );
+        assert_eq!(
+            Metric::ShareNegative.sentiment_value(4, 3, 1, None),
+            Some(25.0)
+        );
+        assert_eq!(
+            Metric::AvgScore.sentiment_value(4, 3, 1, Some(1.0)),
+            Some(0.25)
+        );
+        assert_eq!(Metric::AvgScore.sentiment_value(0, 0, 0, None), None);
+        assert!(!Metric::ShareOfVoice.needs_scores());
+    }
+
+    #[test]
+    fn buckets_align_to_the_epoch() {
+        let query = TimeseriesQuery {
+            range: TimeRange {
+                from_ms: 5_000,
+                to_ms: 20_000,
+            },
+            metric: Metric::Volume,
+            group_by: None,
+            bucket_ms: 3_000,
+            filters: Filters::default(),
+        };
+        assert_eq!(query.bucket_origin(), 3_000);
+        assert_eq!(
+            query.bucket_starts(),
+            vec![3_000, 6_000, 9_000, 12_000, 15_000, 18_000]
+        );
+    }
+
+    #[test]
+    fn share_of_voice_divides_by_every_group_in_the_bucket() {
+        let query = TimeseriesQuery {
+            range: TimeRange {
+                from_ms: 0,
+                to_ms: 1_999,
+            },
+            metric: Metric::ShareOfVoice,
+            group_by: Some(Dimension::Brand),
+            bucket_ms: 1_000,
+            filters: Filters::default(),
+        };
+        let groups = std::collections::BTreeMap::from([
+            (Some("A".to_string()), vec![(0, [3, 3, 0, 0], None)]),
+            (
+                Some("B".to_string()),
+                vec![(0, [1, 1, 0, 0], None), (1, [2, 0, 0, 0], None)],
+            ),
+        ]);
+        let series = Timeseries::assemble(&query, query.bucket_starts(), groups, String::new());
+        assert_eq!(
+            series.series[0].values,
+            SeriesValues::Ratios(vec![Some(75.0), Some(0.0)])
+        );
+        assert_eq!(
+            series.series[1].values,
+            SeriesValues::Ratios(vec![Some(25.0), Some(100.0)])
+        );
+        assert_eq!(series.unscored_rows, 0, "share of voice needs no scores");
     }
 }

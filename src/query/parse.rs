@@ -7,8 +7,8 @@ use super::{
     DistributionQuery, Filters, InsightsQuery, MentionsQuery, Metric, Query, QueryError, TimeRange,
     TimeseriesQuery, TrendingTermsQuery,
 };
-use crate::text::fold_for_search;
-use crate::trends::aspects::Aspect;
+use crate::analysis::aspects::Aspect;
+use crate::analysis::text::fold_for_search;
 
 /// Most buckets one time series may have; beyond this a panel cannot draw them anyway.
 pub const MAX_BUCKETS: i64 = 50_000;

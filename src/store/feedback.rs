@@ -52,4 +52,7 @@ pub struct NewFeedback {
     pub event_time_ms: i64,
     /// Identifier at the source; unique per platform, so re-ingesting is idempotent.
     pub external_id: String,
+    /// The text's distinct term hashes (`analysis::terms::term_hashes`), computed by whoever
+    /// makes the row so that trend queries count integers instead of re-reading text.
+    pub terms: Vec<u32>,
 }

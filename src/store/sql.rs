@@ -1,12 +1,12 @@
 //! SQL text for the query model. Every value is bound, every identifier comes from a whitelist
 //! ([`column`]), so nothing a user types can change the statement.
 
-use super::{AspectScan, SampleOrder, TermScan};
+use super::{AspectScan, SampleOrder, SampleScan};
+use crate::analysis::Aspect;
 use crate::query::{
-    Dimension, DimensionValuesQuery, DistributionQuery, Filters, MentionsQuery, Metric, TimeRange,
+    Dimension, DimensionValuesQuery, DistributionQuery, Filters, MentionsQuery, TimeRange,
     TimeseriesQuery,
 };
-use crate::trends::aspects::Aspect;
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +24,14 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// A statement without bound values.
+    pub fn plain(sql: &str) -> Self {
+        Self {
+            sql: sql.to_string(),
+            binds: Vec::new(),
+        }
+    }
+
     /// The statement and its values, as shown in Grafana's query inspector.
     pub fn describe(&self) -> String {
         if self.binds.is_empty() {
@@ -110,23 +118,11 @@ fn where_clause(b: &mut Builder, range: Option<TimeRange>, filters: &Filters) {
     }
 }
 
-/// The first bucket's start: buckets are aligned to multiples of the width since the epoch.
-pub fn bucket_origin(query: &TimeseriesQuery) -> i64 {
-    query.range.from_ms.div_euclid(query.bucket_ms) * query.bucket_ms
-}
-
-/// Does this time series report sentiment, so that unscored rows deserve a notice?
-pub fn timeseries_needs_scores(query: &TimeseriesQuery) -> bool {
-    query.metric.needs_scores()
-        || query.filters.needs_scores()
-        || query.group_by.is_some_and(Dimension::needs_scores)
-}
-
 /// Columns: bucket index, group, volume, scored, positive, negative, score sum.
 pub fn timeseries(query: &TimeseriesQuery) -> Statement {
     let mut b = Builder::default();
     b.push("SELECT (f.event_time_ms - ")
-        .bind(Bind::Int(bucket_origin(query)))
+        .bind(Bind::Int(query.bucket_origin()))
         .push(") / ")
         .bind(Bind::Int(query.bucket_ms))
         .push(" AS bucket, ");
@@ -165,22 +161,26 @@ pub fn mentions(query: &MentionsQuery) -> Statement {
 }
 
 /// Mentions picked to illustrate a range: the most negative first, or the latest first.
-pub fn sample_mentions(
-    range: TimeRange,
-    filters: &Filters,
-    order: SampleOrder,
-    limit: u32,
-) -> Statement {
+pub fn sample_mentions(scan: &SampleScan) -> Statement {
+    sample(MENTION_COLUMNS, scan)
+}
+
+/// The ids [`sample_mentions`] would return, in the same order.
+pub fn sample_ids(scan: &SampleScan) -> Statement {
+    sample("SELECT f.id FROM feedback f", scan)
+}
+
+fn sample(select: &str, scan: &SampleScan) -> Statement {
     let mut b = Builder::default();
-    b.push(MENTION_COLUMNS);
-    where_clause(&mut b, Some(range), filters);
-    match order {
+    b.push(select);
+    where_clause(&mut b, Some(scan.range), &scan.filters);
+    match scan.order {
         SampleOrder::MostNegative => b.push(
             " AND f.label IS NOT NULL ORDER BY f.score ASC, f.event_time_ms DESC, f.id DESC LIMIT ",
         ),
         SampleOrder::Latest => b.push(" ORDER BY f.event_time_ms DESC, f.id DESC LIMIT "),
     };
-    b.bind(Bind::Int(i64::from(limit)));
+    b.bind(Bind::Int(i64::from(scan.limit)));
     b.finish()
 }
 
@@ -199,7 +199,7 @@ pub fn aspect_mentions(
          AND a.label = 'negative' AND a.aspect = ",
     )
     .bind(Bind::Text(aspect.name().to_string()))
-    .push(" ORDER BY a.score ASC, f.event_time_ms DESC LIMIT ")
+    .push(" ORDER BY a.score ASC, f.event_time_ms DESC, f.id DESC LIMIT ")
     .bind(Bind::Int(i64::from(limit)));
     b.finish()
 }
@@ -219,16 +219,16 @@ pub fn mentions_by_id(ids: &[i64]) -> Statement {
 
 /// The rows a trending query counts: id, group, score. Read from the covering time index, so
 /// it never visits the table. Columns: id, group, score.
-pub fn term_rows(scan: &TermScan) -> Statement {
+pub fn term_rows(range: TimeRange, filters: &Filters, group_by: Option<Dimension>) -> Statement {
     let mut b = Builder::default();
     b.push("SELECT f.id, ");
-    match scan.group_by {
+    match group_by {
         Some(Dimension::Label) => b.push("COALESCE(f.label, 'unscored')"),
         Some(d) => b.push(column(d)),
         None => b.push("NULL"),
     };
     b.push(" AS grp, f.score FROM feedback f");
-    where_clause(&mut b, Some(scan.range), &scan.filters);
+    where_clause(&mut b, Some(range), filters);
     b.finish()
 }
 
@@ -338,30 +338,52 @@ pub fn dimension_values(query: &DimensionValuesQuery) -> Statement {
     b.finish()
 }
 
-/// Which sentiment metric a bucket's aggregates give; `None` when nothing in it was scored.
-pub fn metric_value(
-    metric: Metric,
-    scored: i64,
-    positive: i64,
-    negative: i64,
-    score_sum: Option<f64>,
-) -> Option<f64> {
-    if scored == 0 {
-        return None;
+/// The change feed's rows: every row, or those whose revision is above `since`, in id order.
+/// Columns: id, time, the seven dimensions, label, score, confidence, terms.
+pub fn feed_rows(since: Option<i64>) -> Statement {
+    let mut b = Builder::default();
+    b.push(
+        "SELECT id, event_time_ms, source_type, platform, region, category, brand, product, \
+         language, label, score, confidence, terms FROM feedback",
+    );
+    if let Some(revision) = since {
+        // Without statistics SQLite would rather scan the table in id order than sort the
+        // few changed rows: make it use the revision index.
+        b.push(" INDEXED BY feedback_revision WHERE revision > ")
+            .bind(Bind::Int(revision));
     }
-    let scored = scored as f64;
-    match metric {
-        Metric::Volume => Some(scored),
-        Metric::AvgScore => score_sum.map(|sum| sum / scored),
-        Metric::NetSentiment => Some(100.0 * (positive - negative) as f64 / scored),
-        Metric::SharePositive => Some(100.0 * positive as f64 / scored),
-        Metric::ShareNegative => Some(100.0 * negative as f64 / scored),
-    }
+    b.push(" ORDER BY id");
+    b.finish()
+}
+
+/// The active model's aspect results of the feed's rows, in feedback id order.
+/// Columns: feedback id, aspect, label, score.
+pub fn feed_aspects(since: Option<i64>, model_id: &str) -> Statement {
+    let mut b = Builder::default();
+    match since {
+        None => b
+            .push(
+                "SELECT a.feedback_id, a.aspect, a.label, a.score FROM aspect_scores a \
+                 WHERE a.model_id = ",
+            )
+            .bind(Bind::Text(model_id.to_string())),
+        Some(revision) => b
+            .push(
+                "SELECT a.feedback_id, a.aspect, a.label, a.score FROM feedback f \
+                 INDEXED BY feedback_revision CROSS JOIN aspect_scores a ON a.model_id = ",
+            )
+            .bind(Bind::Text(model_id.to_string()))
+            .push(" AND a.feedback_id = f.id WHERE f.revision > ")
+            .bind(Bind::Int(revision)),
+    };
+    b.push(" ORDER BY a.feedback_id, a.aspect");
+    b.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::Metric;
 
     fn filters_with_injection() -> Filters {
         Filters {
@@ -405,26 +427,5 @@ mod tests {
         let stmt = timeseries(&query);
         assert!(!stmt.sql.contains("JOIN"), "{}", stmt.sql);
         assert_eq!(stmt.binds[..2], [Bind::Int(3_000), Bind::Int(3_000)]);
-    }
-
-    #[test]
-    fn metric_values() {
-        assert_eq!(
-            metric_value(Metric::NetSentiment, 4, 3, 1, Some(1.0)),
-            Some(50.0)
-        );
-        assert_eq!(
-            metric_value(Metric::SharePositive, 4, 3, 1, None),
-            Some(75.0)
-        );
-        assert_eq!(
-            metric_value(Metric::ShareNegative, 4, 3, 1, None),
-            Some(25.0)
-        );
-        assert_eq!(
-            metric_value(Metric::AvgScore, 4, 3, 1, Some(1.0)),
-            Some(0.25)
-        );
-        assert_eq!(metric_value(Metric::AvgScore, 0, 0, 0, None), None);
     }
 }

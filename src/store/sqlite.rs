@@ -15,27 +15,32 @@ use sqlx::{
     Arguments, ConnectOptions, Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool,
 };
 
+use super::raw::{self, Cursor, RawDb, RawRow};
 use super::sql::{self, Bind, Statement};
+use super::terms::{latest_rows_with_terms, tally_term_rows, TermRow};
 use super::{
-    AspectCount, AspectCounts, AspectScan, FeedbackBatch, FeedbackStore, InsertReport,
-    NewAspectScore, NewFeedback, NewScore, SampleOrder, StoreError, StoreHealth, TermRow, TermRows,
-    TermScan,
+    AspectCount, AspectCounts, AspectScan, FeedAspect, FeedCursor, FeedRow, FeedSink,
+    FeedbackBatch, FeedbackReader, FeedbackWriter, InsertReport, NewAspectScore, NewFeedback,
+    NewScore, RecordStore, SampleScan, StoreError, StoreHealth, TermSampleScan, TermScan,
+    TermTallies,
 };
+use crate::analysis::{terms, text::fold_for_search, Aspect, Label};
 use crate::query::{
-    DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery, DistributionRow,
-    Filters, MentionRow, Mentions, MentionsQuery, Series, SeriesValues, TimeRange, Timeseries,
-    TimeseriesQuery, UNSCORED_LABEL,
+    BucketCells, Dimension, DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery,
+    DistributionRow, Filters, MentionRow, Mentions, MentionsQuery, TimeRange, Timeseries,
+    TimeseriesQuery,
 };
-use crate::text::fold_for_search;
-use crate::trends::aspects::Aspect;
-use crate::trends::terms;
 
 static MIGRATOR: Migrator = sqlx::migrate!("src/store/migrations");
 
-/// SQLite allows 32,766 bound values per statement; 16 columns a row keeps well under it.
+/// SQLite allows 32,766 bound values per statement; 17 columns a row keeps well under it.
 const INSERT_ROWS_PER_STATEMENT: usize = 500;
 const MAX_TEXT_BYTES: usize = 100_000;
-const SENTIMENT_LABELS: [&str; 3] = ["negative", "neutral", "positive"];
+/// Takes the next revision; being a write, it also takes the write lock at once, so a
+/// transaction that starts with it never fails to upgrade from a stale read.
+const NEXT_REVISION: &str =
+    "UPDATE store_revision SET value = value + 1 WHERE id = 1 RETURNING value";
+const ACTIVE_MODEL: &str = "SELECT value FROM settings WHERE key = 'active_model_id'";
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -68,9 +73,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory")
-            .pragma("mmap_size", "268435456");
+            // Panels read the analytics mirror, so the record store's pooled connections keep
+            // small caches: 16 MiB each, and no memory map that would count in the plugin's RSS.
+            .pragma("cache_size", "-16384")
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
@@ -104,7 +110,11 @@ impl SqliteStore {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE feedback SET terms = NULL WHERE terms IS NOT NULL")
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE feedback SET terms = NULL, revision = ? WHERE terms IS NOT NULL")
+            .bind(revision)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
@@ -153,69 +163,29 @@ impl SqliteStore {
         Ok(sqlx::query_scalar(sql).fetch_one(&self.pool).await?)
     }
 
-    /// Runs a statement through SQLite's C API and calls `each` per row. sqlx spends about
-    /// 2.5 µs a row; a trending query reads hundreds of thousands, where that dominated.
-    pub async fn for_each_row(
+    /// Runs `work` on one pooled connection's raw handle.
+    async fn with_raw<T>(
         &self,
-        statement: &Statement,
-        mut each: impl FnMut(&RawRow),
-    ) -> Result<(), StoreError> {
+        work: impl FnOnce(RawDb) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut connection = self.pool.acquire().await?;
         let mut handle = connection.lock_handle().await?;
-        let db = handle.as_raw_handle().as_ptr();
-        let sql = std::ffi::CString::new(statement.sql.as_str())
-            .map_err(|e| StoreError::Query(sqlx::Error::Protocol(e.to_string())))?;
-        let mut run = || {
-            let mut raw: *mut libsqlite3_sys::sqlite3_stmt = std::ptr::null_mut();
-            // SAFETY: `db` is a live connection we hold the lock of; `raw` is finalized below on
-            // every path after a successful prepare.
-            unsafe {
-                if libsqlite3_sys::sqlite3_prepare_v2(
-                    db,
-                    sql.as_ptr(),
-                    -1,
-                    &mut raw,
-                    std::ptr::null_mut(),
-                ) != libsqlite3_sys::SQLITE_OK
-                {
-                    return Err(raw_error(db, "prepare"));
-                }
-                let result = (|| {
-                    for (i, bind) in statement.binds.iter().enumerate() {
-                        let index = i as i32 + 1;
-                        let rc = match bind {
-                            Bind::Int(v) => libsqlite3_sys::sqlite3_bind_int64(raw, index, *v),
-                            Bind::Real(v) => libsqlite3_sys::sqlite3_bind_double(raw, index, *v),
-                            Bind::Text(v) => libsqlite3_sys::sqlite3_bind_text(
-                                raw,
-                                index,
-                                v.as_ptr().cast(),
-                                v.len() as i32,
-                                libsqlite3_sys::SQLITE_TRANSIENT(),
-                            ),
-                        };
-                        if rc != libsqlite3_sys::SQLITE_OK {
-                            return Err(raw_error(db, "bind"));
-                        }
-                    }
-                    let row = RawRow { statement: raw };
-                    loop {
-                        match libsqlite3_sys::sqlite3_step(raw) {
-                            libsqlite3_sys::SQLITE_ROW => each(&row),
-                            libsqlite3_sys::SQLITE_DONE => return Ok(()),
-                            _ => return Err(raw_error(db, "step")),
-                        }
-                    }
-                })();
-                libsqlite3_sys::sqlite3_finalize(raw);
-                result
-            }
-        };
+        let db = RawDb(handle.as_raw_handle().as_ptr());
+        let run = move || work(db);
         // The C calls block; tell a multi-threaded runtime so it moves other tasks away.
         match tokio::runtime::Handle::current().runtime_flavor() {
             tokio::runtime::RuntimeFlavor::CurrentThread => run(),
             _ => tokio::task::block_in_place(run),
         }
+    }
+
+    /// Runs a statement through SQLite's C API and calls `each` per row.
+    pub async fn for_each_row(
+        &self,
+        statement: &Statement,
+        each: impl FnMut(&RawRow<'_>),
+    ) -> Result<(), StoreError> {
+        self.with_raw(|db| raw::query(db, statement, each)).await
     }
 
     async fn fetch_mentions(&self, statement: &Statement) -> Result<Vec<MentionRow>, StoreError> {
@@ -226,61 +196,51 @@ impl SqliteStore {
             .map(mention_row)
             .collect::<Result<_, sqlx::Error>>()?)
     }
-}
 
-/// One row as SQLite's C API returns it, read only inside [`SqliteStore::for_each_row`].
-pub struct RawRow {
-    statement: *mut libsqlite3_sys::sqlite3_stmt,
-}
-
-impl RawRow {
-    pub fn int(&self, column: i32) -> i64 {
-        // SAFETY: the statement is live and positioned on a row while the callback runs.
-        unsafe { libsqlite3_sys::sqlite3_column_int64(self.statement, column) }
+    /// The rows of a range that match the filters and have terms, in (time, id) order, and
+    /// how many matching rows have none yet. Two sequential reads instead of one scattered
+    /// one: the matching rows from the covering index, then the range's hashes from the
+    /// time-clustered terms table.
+    async fn term_rows(
+        &self,
+        range: TimeRange,
+        filters: &Filters,
+        group_by: Option<Dimension>,
+    ) -> Result<(Vec<TermRow>, u64, String), StoreError> {
+        let matching = sql::term_rows(range, filters, group_by);
+        let slices = sql::term_slices(range);
+        let (rows, wanted) = self
+            .with_raw(|db| {
+                let mut wanted: std::collections::HashMap<i64, (Option<String>, Option<f64>)> =
+                    std::collections::HashMap::new();
+                raw::query(db, &matching, |row| {
+                    wanted.insert(row.int(0), (row.text(1).map(str::to_string), row.real(2)));
+                })?;
+                let mut rows = Vec::with_capacity(wanted.len());
+                if !wanted.is_empty() {
+                    raw::query(db, &slices, |row| {
+                        let id = row.int(0);
+                        if let Some((group, score)) = wanted.get(&id) {
+                            rows.push(TermRow {
+                                id,
+                                time_ms: row.int(1),
+                                group: group.clone(),
+                                hashes: terms::decode(row.bytes(2)).collect(),
+                                score: *score,
+                            });
+                        }
+                    })?;
+                }
+                Ok((rows, wanted.len()))
+            })
+            .await?;
+        let unindexed = (wanted - rows.len()) as u64;
+        Ok((
+            rows,
+            unindexed,
+            format!("{}\n{}", matching.describe(), slices.describe()),
+        ))
     }
-
-    pub fn is_null(&self, column: i32) -> bool {
-        // SAFETY: as above.
-        unsafe {
-            libsqlite3_sys::sqlite3_column_type(self.statement, column)
-                == libsqlite3_sys::SQLITE_NULL
-        }
-    }
-
-    pub fn real(&self, column: i32) -> Option<f64> {
-        // SAFETY: as above.
-        (!self.is_null(column))
-            .then(|| unsafe { libsqlite3_sys::sqlite3_column_double(self.statement, column) })
-    }
-
-    /// Text or blob bytes; valid until the next row.
-    pub fn bytes(&self, column: i32) -> &[u8] {
-        // SAFETY: as above; SQLite keeps the buffer until the statement steps again, and the
-        // returned slice cannot outlive `self`, which lives for one callback.
-        unsafe {
-            let data = libsqlite3_sys::sqlite3_column_blob(self.statement, column);
-            let len = libsqlite3_sys::sqlite3_column_bytes(self.statement, column);
-            if data.is_null() || len <= 0 {
-                &[]
-            } else {
-                std::slice::from_raw_parts(data.cast::<u8>(), len as usize)
-            }
-        }
-    }
-
-    pub fn text(&self, column: i32) -> Option<&str> {
-        (!self.is_null(column)).then(|| std::str::from_utf8(self.bytes(column)).unwrap_or(""))
-    }
-}
-
-fn raw_error(db: *mut libsqlite3_sys::sqlite3, what: &str) -> StoreError {
-    // SAFETY: `db` is the live connection the failing call used.
-    let message = unsafe {
-        std::ffi::CStr::from_ptr(libsqlite3_sys::sqlite3_errmsg(db))
-            .to_string_lossy()
-            .into_owned()
-    };
-    StoreError::Query(sqlx::Error::Protocol(format!("{what}: {message}")))
 }
 
 fn mention_row(row: &SqliteRow) -> Result<MentionRow, sqlx::Error> {
@@ -293,7 +253,10 @@ fn mention_row(row: &SqliteRow) -> Result<MentionRow, sqlx::Error> {
         region: row.try_get(5)?,
         category: row.try_get(6)?,
         brand: row.try_get(7)?,
-        label: row.try_get(8)?,
+        label: row
+            .try_get::<Option<String>, _>(8)?
+            .as_deref()
+            .and_then(Label::from_name),
         score: row.try_get(9)?,
         confidence: row.try_get(10)?,
         language: row.try_get(11)?,
@@ -351,6 +314,8 @@ const BATCH_CACHE_KIB: u32 = 256 * 1024;
 struct SqliteBatch {
     connection: SqliteConnection,
     ingest_time_ms: i64,
+    /// The revision every row of this batch is tagged with.
+    revision: i64,
     /// Rows offered so far, so validation errors carry the row's place in the whole batch.
     rows_seen: usize,
 }
@@ -363,6 +328,7 @@ impl FeedbackBatch for SqliteBatch {
         }
         self.rows_seen += rows.len();
         let mut inserted = 0u64;
+        let mut last_id = None;
         for chunk in rows.chunks(INSERT_ROWS_PER_STATEMENT) {
             // OR IGNORE rather than ON CONFLICT DO NOTHING: a multi-row statement that may
             // abort makes SQLite copy every page it touches into a statement journal, which
@@ -372,7 +338,7 @@ impl FeedbackBatch for SqliteBatch {
             let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT OR IGNORE INTO feedback (source_type, platform, region, city, category, \
                  brand, product, language, text, text_folded, rating, rating_raw, redactions, \
-                 event_time_ms, ingest_time_ms, external_id, terms) ",
+                 event_time_ms, ingest_time_ms, external_id, terms, revision) ",
             );
             builder.push_values(chunk, |mut b, row| {
                 b.push_bind(row.source_type.as_str())
@@ -391,17 +357,22 @@ impl FeedbackBatch for SqliteBatch {
                     .push_bind(row.event_time_ms)
                     .push_bind(self.ingest_time_ms)
                     .push_bind(&row.external_id)
-                    .push_bind(terms::encode(&terms::term_hashes(&row.text, &row.language)));
+                    .push_bind(terms::encode(&row.terms))
+                    .push_bind(self.revision);
             });
-            inserted += builder
-                .build()
-                .execute(&mut self.connection)
-                .await?
-                .rows_affected();
+            let done = builder.build().execute(&mut self.connection).await?;
+            inserted += done.rows_affected();
+            last_id = Some(done.last_insert_rowid());
         }
+        let duplicates = rows.len() as u64 - inserted;
         Ok(InsertReport {
             inserted,
-            duplicates: rows.len() as u64 - inserted,
+            duplicates,
+            // This transaction holds the write lock and skipped no row, so the ids it gave
+            // are consecutive, in row order.
+            first_id: last_id
+                .filter(|_| duplicates == 0 && inserted > 0)
+                .map(|last| last - inserted as i64 + 1),
         })
     }
 
@@ -419,157 +390,12 @@ impl FeedbackBatch for SqliteBatch {
 }
 
 #[async_trait]
-impl FeedbackStore for SqliteStore {
-    async fn timeseries(&self, query: &TimeseriesQuery) -> Result<Timeseries, StoreError> {
-        let statement = sql::timeseries(query);
-        let rows = self.fetch(&statement).await?;
-        let origin = sql::bucket_origin(query);
-        let buckets = ((query.range.to_ms - origin) / query.bucket_ms + 1) as usize;
-        let bucket_starts_ms = (0..buckets as i64)
-            .map(|i| origin + i * query.bucket_ms)
-            .collect();
-        let unscored_label = UNSCORED_LABEL.to_string();
-        // BTreeMap keeps groups in a stable, sorted order for legends and golden files.
-        let mut groups: BTreeMap<Option<String>, Vec<(usize, [i64; 4], Option<f64>)>> =
-            BTreeMap::new();
-        let mut unscored_rows = 0u64;
-        for row in &rows {
-            let bucket: i64 = row.try_get("bucket")?;
-            let group: Option<String> = row.try_get("grp")?;
-            let group = match (query.group_by, group) {
-                (None, _) => None,
-                (Some(_), None) => Some(unscored_label.clone()),
-                (Some(_), Some(g)) => Some(g),
-            };
-            let counts: [i64; 4] = [
-                row.try_get("volume")?,
-                row.try_get("scored")?,
-                row.try_get("positive")?,
-                row.try_get("negative")?,
-            ];
-            unscored_rows += (counts[0] - counts[1]).max(0) as u64;
-            let index = usize::try_from(bucket)
-                .unwrap_or(usize::MAX)
-                .min(buckets - 1);
-            groups
-                .entry(group)
-                .or_default()
-                .push((index, counts, row.try_get("score_sum")?));
-        }
-        if query.group_by.is_none() && groups.is_empty() {
-            groups.insert(None, Vec::new());
-        }
-        let series = groups
-            .into_iter()
-            .map(|(group, cells)| {
-                let mut volumes = vec![0i64; buckets];
-                for (index, c, _) in &cells {
-                    volumes[*index] += c[0];
-                }
-                let values = if query.metric == crate::query::Metric::Volume {
-                    let mut counts = vec![0i64; buckets];
-                    for (index, c, _) in cells {
-                        counts[index] += c[0];
-                    }
-                    SeriesValues::Counts(counts)
-                } else {
-                    let mut ratios = vec![None; buckets];
-                    for (index, c, sum) in cells {
-                        ratios[index] = sql::metric_value(query.metric, c[1], c[2], c[3], sum);
-                    }
-                    SeriesValues::Ratios(ratios)
-                };
-                Series {
-                    group,
-                    values,
-                    volumes,
-                }
-            })
-            .collect();
-        Ok(Timeseries {
-            bucket_starts_ms,
-            series,
-            unscored_rows: if sql::timeseries_needs_scores(query) {
-                unscored_rows
-            } else {
-                0
-            },
-            executed_sql: statement.describe(),
-        })
-    }
-
-    async fn mentions(&self, query: &MentionsQuery) -> Result<Mentions, StoreError> {
-        let statement = sql::mentions(query);
-        let rows = self.fetch_mentions(&statement).await?;
-        Ok(Mentions {
-            rows,
-            executed_sql: statement.describe(),
-        })
-    }
-
-    async fn distribution(&self, query: &DistributionQuery) -> Result<Distribution, StoreError> {
-        let statement = sql::distribution(query);
-        let rows = self
-            .fetch(&statement)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(DistributionRow {
-                    label: row.try_get("label")?,
-                    group: match query.group_by {
-                        Some(_) => Some(
-                            row.try_get::<Option<String>, _>("grp")?
-                                .unwrap_or_else(|| UNSCORED_LABEL.to_string()),
-                        ),
-                        None => None,
-                    },
-                    count: row.try_get("count")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
-        Ok(Distribution {
-            rows,
-            executed_sql: statement.describe(),
-        })
-    }
-
-    async fn dimension_values(
-        &self,
-        query: &DimensionValuesQuery,
-    ) -> Result<DimensionValues, StoreError> {
-        if query.dimension.needs_scores() && query.filters.is_empty() {
-            // Labels are a fixed set, enforced by the schema.
-            return Ok(DimensionValues {
-                values: SENTIMENT_LABELS.map(String::from).to_vec(),
-                executed_sql: "-- sentiment labels are fixed: negative, neutral, positive"
-                    .to_string(),
-            });
-        }
-        let statement = sql::dimension_values(query);
-        let values = self
-            .fetch(&statement)
-            .await?
-            .iter()
-            .map(|row| row.try_get::<String, _>(0))
-            .collect::<Result<_, _>>()?;
-        Ok(DimensionValues {
-            values,
-            executed_sql: statement.describe(),
-        })
-    }
-
-    async fn insert_feedback(&self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError> {
-        let mut batch = self.begin_batch().await?;
-        let report = batch.insert(rows).await?;
-        batch.commit().await?;
-        Ok(report)
-    }
-
+impl FeedbackWriter for SqliteStore {
     async fn begin_batch(&self) -> Result<Box<dyn FeedbackBatch>, StoreError> {
         // Its own connection, so a large import gets a large page cache without the pooled
-        // connections keeping it: with the everyday 64 MiB, SQLite spills the open transaction
-        // to the WAL and reads it back over and over. Closing the connection without COMMIT
-        // (a dropped batch, a crash) rolls everything back.
+        // connections keeping it: with a small cache, SQLite spills the open transaction to
+        // the WAL and reads it back over and over. Closing the connection without COMMIT (a
+        // dropped batch, a crash) rolls everything back.
         let mut connection = self
             .options
             .clone()
@@ -580,9 +406,13 @@ impl FeedbackStore for SqliteStore {
         sqlx::query("BEGIN IMMEDIATE")
             .execute(&mut connection)
             .await?;
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut connection)
+            .await?;
         Ok(Box::new(SqliteBatch {
             connection,
             ingest_time_ms: chrono::Utc::now().timestamp_millis(),
+            revision,
             rows_seen: 0,
         }))
     }
@@ -604,10 +434,12 @@ impl FeedbackStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let scored_at_ms = chrono::Utc::now().timestamp_millis();
         let mut tx = self.pool.begin().await?;
-        let active: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'active_model_id'")
-                .fetch_optional(&mut *tx)
-                .await?;
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut *tx)
+            .await?;
+        let active: Option<String> = sqlx::query_scalar(ACTIVE_MODEL)
+            .fetch_optional(&mut *tx)
+            .await?;
         for chunk in scores.chunks(INSERT_ROWS_PER_STATEMENT) {
             let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT OR REPLACE INTO scores (model_id, feedback_id, label, score, p_negative, \
@@ -616,7 +448,7 @@ impl FeedbackStore for SqliteStore {
             builder.push_values(chunk, |mut b, s| {
                 b.push_bind(model_id)
                     .push_bind(s.feedback_id)
-                    .push_bind(&s.label)
+                    .push_bind(s.label.name())
                     .push_bind(s.score)
                     .push_bind(s.p_negative)
                     .push_bind(s.p_neutral)
@@ -625,22 +457,24 @@ impl FeedbackStore for SqliteStore {
                     .push_bind(scored_at_ms);
             });
             builder.build().execute(&mut *tx).await?;
-        }
-        if active.as_deref() == Some(model_id) {
-            for score in scores {
-                sqlx::query(
-                    "UPDATE feedback SET label = ?, score = ?, confidence = ? WHERE id = ?",
-                )
-                .bind(&score.label)
-                .bind(score.score)
-                .bind(score.confidence())
-                .bind(score.feedback_id)
-                .execute(&mut *tx)
-                .await?;
+            if active.as_deref() == Some(model_id) {
+                // Queries read the copy in `feedback`: one statement per chunk, not per row.
+                let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "UPDATE feedback SET label = v.column2, score = v.column3, \
+                     confidence = v.column4, revision = ",
+                );
+                builder.push_bind(revision).push(" FROM (");
+                builder.push_values(chunk, |mut b, s| {
+                    b.push_bind(s.feedback_id)
+                        .push_bind(s.label.name())
+                        .push_bind(s.score)
+                        .push_bind(s.confidence());
+                });
+                builder.push(") AS v WHERE feedback.id = v.column1");
+                builder.build().execute(&mut *tx).await?;
             }
-        }
-        // A rescored row's earlier aspects go, so a changed text or lexicon leaves no stale ones.
-        for chunk in scores.chunks(INSERT_ROWS_PER_STATEMENT) {
+            // A rescored row's earlier aspects go, so a changed text or lexicon leaves no
+            // stale ones.
             let mut builder: QueryBuilder<Sqlite> =
                 QueryBuilder::new("DELETE FROM aspect_scores WHERE model_id = ");
             builder.push_bind(model_id).push(" AND feedback_id IN (");
@@ -651,82 +485,177 @@ impl FeedbackStore for SqliteStore {
             builder.push(")");
             builder.build().execute(&mut *tx).await?;
         }
-        for aspect in aspects {
-            sqlx::query(
+        for chunk in aspects.chunks(INSERT_ROWS_PER_STATEMENT) {
+            // The row's time is copied from feedback, so time-range scans need no join.
+            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT OR REPLACE INTO aspect_scores (model_id, feedback_id, aspect, label, \
-                 score, event_time_ms) SELECT ?, id, ?, ?, ?, event_time_ms FROM feedback \
-                 WHERE id = ?",
-            )
-            .bind(model_id)
-            .bind(aspect.aspect.name())
-            .bind(&aspect.label)
-            .bind(aspect.score.clamp(-1.0, 1.0))
-            .bind(aspect.feedback_id)
-            .execute(&mut *tx)
-            .await?;
+                 score, event_time_ms) SELECT ",
+            );
+            builder
+                .push_bind(model_id)
+                .push(", f.id, v.column2, v.column3, v.column4, f.event_time_ms FROM (");
+            builder.push_values(chunk, |mut b, a| {
+                b.push_bind(a.feedback_id)
+                    .push_bind(a.aspect.name())
+                    .push_bind(a.label.name())
+                    .push_bind(a.score.clamp(-1.0, 1.0));
+            });
+            builder.push(") AS v JOIN feedback f ON f.id = v.column1");
+            builder.build().execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    async fn term_rows(&self, scan: &TermScan) -> Result<TermRows, StoreError> {
-        // Two sequential reads instead of one scattered one: the rows that match from the
-        // covering index, then the range's hashes from the time-clustered terms table.
-        let matching = sql::term_rows(scan);
-        let mut wanted: std::collections::HashMap<i64, (Option<String>, Option<f64>)> =
-            std::collections::HashMap::new();
-        self.for_each_row(&matching, |row| {
-            wanted.insert(row.int(0), (row.text(1).map(str::to_string), row.real(2)));
-        })
-        .await?;
-        let slices = sql::term_slices(scan.range);
-        let mut rows = Vec::with_capacity(wanted.len());
-        if !wanted.is_empty() {
-            self.for_each_row(&slices, |row| {
-                let id = row.int(0);
-                if let Some((group, score)) = wanted.get(&id) {
-                    rows.push(TermRow {
-                        id,
-                        time_ms: row.int(1),
-                        group: group.clone(),
-                        hashes: terms::decode(row.bytes(2)).collect(),
-                        score: *score,
-                    });
-                }
-            })
-            .await?;
-        }
-        Ok(TermRows {
-            unindexed: (wanted.len() - rows.len()) as u64,
-            rows,
-            executed_sql: format!("{}\n{}", matching.describe(), slices.describe()),
-        })
-    }
-
-    async fn index_terms(&self, limit: u32) -> Result<u64, StoreError> {
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+    async fn rows_without_terms(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        Ok(sqlx::query_as(
             "SELECT id, text, language FROM feedback WHERE terms IS NULL ORDER BY id LIMIT ?",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
-        .await?;
+        .await?)
+    }
+
+    async fn store_terms(&self, rows: &[(i64, Vec<u32>)]) -> Result<(), StoreError> {
         if rows.is_empty() {
-            return Ok(0);
+            return Ok(());
         }
-        let encoded: Vec<(i64, Vec<u8>)> = rows
-            .iter()
-            .map(|(id, text, language)| (*id, terms::encode(&terms::term_hashes(text, language))))
-            .collect();
         let mut tx = self.pool.begin().await?;
-        for (id, blob) in &encoded {
-            sqlx::query("UPDATE feedback SET terms = ? WHERE id = ?")
-                .bind(blob)
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut *tx)
+            .await?;
+        for (id, hashes) in rows {
+            sqlx::query("UPDATE feedback SET terms = ?, revision = ? WHERE id = ?")
+                .bind(terms::encode(hashes))
+                .bind(revision)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
         tx.commit().await?;
-        Ok(encoded.len() as u64)
+        Ok(())
+    }
+
+    async fn set_active_model(&self, model_id: &str) -> Result<(), StoreError> {
+        let active: Option<String> = sqlx::query_scalar(ACTIVE_MODEL)
+            .fetch_optional(&self.pool)
+            .await?;
+        if active.as_deref() == Some(model_id) {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('active_model_id', ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(model_id)
+        .execute(&mut *tx)
+        .await?;
+        // Queries read the copy in `feedback`; refresh it from the new model's scores.
+        sqlx::query(
+            "UPDATE feedback SET label = NULL, score = NULL, confidence = NULL, revision = ? \
+             WHERE label IS NOT NULL",
+        )
+        .bind(revision)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE feedback SET label = s.label, score = s.score, confidence = s.confidence, \
+             revision = ? FROM scores s WHERE s.model_id = ? AND s.feedback_id = feedback.id",
+        )
+        .bind(revision)
+        .bind(model_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl FeedbackReader for SqliteStore {
+    async fn timeseries(&self, query: &TimeseriesQuery) -> Result<Timeseries, StoreError> {
+        let statement = sql::timeseries(query);
+        let rows = self.fetch(&statement).await?;
+        // BTreeMap keeps groups in a stable, sorted order for legends and golden files.
+        let mut groups: BTreeMap<Option<String>, BucketCells> = BTreeMap::new();
+        let buckets = query.bucket_starts();
+        for row in &rows {
+            let bucket: i64 = row.try_get("bucket")?;
+            let group: Option<String> = row.try_get("grp")?;
+            let counts: [i64; 4] = [
+                row.try_get("volume")?,
+                row.try_get("scored")?,
+                row.try_get("positive")?,
+                row.try_get("negative")?,
+            ];
+            let index = usize::try_from(bucket)
+                .unwrap_or(usize::MAX)
+                .min(buckets.len() - 1);
+            groups
+                .entry(group_name(query.group_by, group))
+                .or_default()
+                .push((index, counts, row.try_get("score_sum")?));
+        }
+        Ok(Timeseries::assemble(
+            query,
+            buckets,
+            groups,
+            statement.describe(),
+        ))
+    }
+
+    async fn distribution(&self, query: &DistributionQuery) -> Result<Distribution, StoreError> {
+        let statement = sql::distribution(query);
+        let rows = self
+            .fetch(&statement)
+            .await?
+            .iter()
+            .map(|row| {
+                let label: String = row.try_get("label")?;
+                Ok(DistributionRow {
+                    label: Label::from_name(&label),
+                    group: match query.group_by {
+                        Some(_) => Some(
+                            row.try_get::<Option<String>, _>("grp")?
+                                .unwrap_or_else(|| crate::analysis::label::UNSCORED.to_string()),
+                        ),
+                        None => None,
+                    },
+                    count: row.try_get("count")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(Distribution {
+            rows,
+            executed_sql: statement.describe(),
+        })
+    }
+
+    async fn dimension_values(
+        &self,
+        query: &DimensionValuesQuery,
+    ) -> Result<DimensionValues, StoreError> {
+        if query.dimension.needs_scores() && query.filters.is_empty() {
+            return Ok(DimensionValues::labels());
+        }
+        let statement = sql::dimension_values(query);
+        let values = self
+            .fetch(&statement)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
+        Ok(DimensionValues {
+            values,
+            executed_sql: statement.describe(),
+        })
     }
 
     async fn aspect_counts(&self, scan: &AspectScan) -> Result<AspectCounts, StoreError> {
@@ -754,15 +683,68 @@ impl FeedbackStore for SqliteStore {
         })
     }
 
-    async fn sample_mentions(
-        &self,
-        range: TimeRange,
-        filters: &Filters,
-        order: SampleOrder,
-        limit: u32,
-    ) -> Result<Vec<MentionRow>, StoreError> {
-        self.fetch_mentions(&sql::sample_mentions(range, filters, order, limit))
-            .await
+    async fn term_tallies(&self, scan: &TermScan) -> Result<TermTallies, StoreError> {
+        let range = TimeRange {
+            from_ms: scan.before.from_ms.min(scan.range.from_ms),
+            to_ms: scan.range.to_ms.max(scan.before.to_ms),
+        };
+        let (rows, unindexed, executed_sql) =
+            self.term_rows(range, &scan.filters, scan.group_by).await?;
+        let (groups, tallies) = tally_term_rows(scan, &rows);
+        Ok(TermTallies {
+            groups,
+            tallies,
+            unindexed,
+            executed_sql,
+        })
+    }
+
+    async fn term_samples(&self, scan: &TermSampleScan) -> Result<Vec<Vec<i64>>, StoreError> {
+        if scan.wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (rows, _, _) = self
+            .term_rows(scan.range, &scan.filters, scan.group_by)
+            .await?;
+        Ok(latest_rows_with_terms(&rows, &scan.wanted, scan.per_term))
+    }
+
+    async fn sample_ids_many(&self, scans: &[SampleScan]) -> Result<Vec<Vec<i64>>, StoreError> {
+        let mut out = Vec::with_capacity(scans.len());
+        for scan in scans {
+            let statement = sql::sample_ids(scan);
+            out.push(
+                self.fetch(&statement)
+                    .await?
+                    .iter()
+                    .map(|row| row.try_get::<i64, _>(0))
+                    .collect::<Result<_, _>>()?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn fingerprint(&self, range: TimeRange, filters: &Filters) -> Result<String, StoreError> {
+        let statement = sql::fingerprint(range, filters);
+        let row = self.fetch(&statement).await?;
+        Ok(row
+            .first()
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()?
+            .unwrap_or_default())
+    }
+
+    async fn mentions(&self, query: &MentionsQuery) -> Result<Mentions, StoreError> {
+        let statement = sql::mentions(query);
+        let rows = self.fetch_mentions(&statement).await?;
+        Ok(Mentions {
+            rows,
+            executed_sql: statement.describe(),
+        })
+    }
+
+    async fn sample_mentions(&self, scan: &SampleScan) -> Result<Vec<MentionRow>, StoreError> {
+        self.fetch_mentions(&sql::sample_mentions(scan)).await
     }
 
     async fn aspect_mentions(
@@ -784,51 +766,10 @@ impl FeedbackStore for SqliteStore {
         }
         Ok(rows)
     }
+}
 
-    async fn fingerprint(&self, range: TimeRange, filters: &Filters) -> Result<String, StoreError> {
-        let statement = sql::fingerprint(range, filters);
-        let row = self.fetch(&statement).await?;
-        Ok(row
-            .first()
-            .map(|r| r.try_get::<String, _>(0))
-            .transpose()?
-            .unwrap_or_default())
-    }
-
-    async fn set_active_model(&self, model_id: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let active: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'active_model_id'")
-                .fetch_optional(&mut *tx)
-                .await?;
-        if active.as_deref() == Some(model_id) {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ('active_model_id', ?) \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .bind(model_id)
-        .execute(&mut *tx)
-        .await?;
-        // Queries read the copy in `feedback`; refresh it from the new model's scores.
-        sqlx::query(
-            "UPDATE feedback SET label = NULL, score = NULL, confidence = NULL \
-             WHERE label IS NOT NULL",
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE feedback SET label = s.label, score = s.score, confidence = s.confidence \
-             FROM scores s WHERE s.model_id = ? AND s.feedback_id = feedback.id",
-        )
-        .bind(model_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
+#[async_trait]
+impl RecordStore for SqliteStore {
     async fn health(&self) -> Result<StoreHealth, StoreError> {
         // A write inside a rolled-back transaction proves the file is writable without changing it.
         let read_only = |source| StoreError::ReadOnly {
@@ -850,10 +791,9 @@ impl FeedbackStore for SqliteStore {
             .await?;
         let expected_schema_version = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
         let total_rows = self.count("SELECT COUNT(*) FROM feedback").await?;
-        let active_model: Option<String> =
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'active_model_id'")
-                .fetch_optional(&self.pool)
-                .await?;
+        let active_model: Option<String> = sqlx::query_scalar(ACTIVE_MODEL)
+            .fetch_optional(&self.pool)
+            .await?;
         let scored_rows = match &active_model {
             Some(model) => {
                 sqlx::query_scalar("SELECT COUNT(*) FROM scores WHERE model_id = ?")
@@ -873,12 +813,136 @@ impl FeedbackStore for SqliteStore {
             active_model,
         })
     }
+
+    async fn feed_cursor(&self) -> Result<FeedCursor, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let revision: i64 = sqlx::query_scalar("SELECT value FROM store_revision WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let active_model: Option<String> = sqlx::query_scalar(ACTIVE_MODEL)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(FeedCursor {
+            revision,
+            active_model,
+        })
+    }
+
+    async fn read_feed(
+        &self,
+        since: Option<i64>,
+        sink: &mut dyn FeedSink,
+    ) -> Result<FeedCursor, StoreError> {
+        self.with_raw(|db| {
+            // One read transaction: the cursor, the rows and their aspects are one snapshot.
+            raw::execute(db, "BEGIN")?;
+            let result = read_feed_snapshot(db, since, sink);
+            let end = raw::execute(db, if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+            let cursor = result?;
+            end?;
+            Ok(cursor)
+        })
+        .await
+    }
+}
+
+fn read_feed_snapshot(
+    db: RawDb,
+    since: Option<i64>,
+    sink: &mut dyn FeedSink,
+) -> Result<FeedCursor, StoreError> {
+    let mut revision = 0;
+    raw::query(
+        db,
+        &Statement::plain("SELECT value FROM store_revision WHERE id = 1"),
+        |row| revision = row.int(0),
+    )?;
+    let mut active_model = None;
+    raw::query(db, &Statement::plain(ACTIVE_MODEL), |row| {
+        active_model = row.text(0).map(str::to_string)
+    })?;
+    // Rows and their aspect results, both in id order, merged as they are read, so a full
+    // read holds one row's aspects at a time, never the table's.
+    let mut rows = Cursor::prepare(db, &sql::feed_rows(since))?;
+    let mut aspect_cursor = match &active_model {
+        Some(model) => Some(Cursor::prepare(db, &sql::feed_aspects(since, model))?),
+        None => None,
+    };
+    let next_aspect =
+        |cursor: &mut Option<Cursor>| -> Result<Option<(i64, FeedAspect)>, StoreError> {
+            let Some(cursor) = cursor else {
+                return Ok(None);
+            };
+            while let Some(row) = cursor.step()? {
+                let aspect = row.text(1).and_then(Aspect::from_name);
+                let label = row.text(2).and_then(Label::from_name);
+                if let (Some(aspect), Some(label)) = (aspect, label) {
+                    return Ok(Some((
+                        row.int(0),
+                        FeedAspect {
+                            aspect,
+                            label,
+                            score: row.real(3).unwrap_or(0.0),
+                        },
+                    )));
+                }
+            }
+            Ok(None)
+        };
+    let mut pending = next_aspect(&mut aspect_cursor)?;
+    let mut aspects = Vec::new();
+    while let Some(row) = rows.step()? {
+        let id = row.int(0);
+        aspects.clear();
+        while let Some((feedback_id, aspect)) = pending {
+            if feedback_id > id {
+                break;
+            }
+            if feedback_id == id {
+                aspects.push(aspect);
+            }
+            pending = next_aspect(&mut aspect_cursor)?;
+        }
+        let text = |i| row.text(i).unwrap_or_default();
+        sink.row(FeedRow {
+            id,
+            time_ms: row.int(1),
+            dimensions: [
+                text(2),
+                text(3),
+                text(4),
+                text(5),
+                text(6),
+                text(7),
+                text(8),
+            ],
+            label: row.text(9).and_then(Label::from_name),
+            score: row.real(10),
+            confidence: row.real(11),
+            terms: (!row.is_null(12)).then(|| terms::decode(row.bytes(12)).collect()),
+            aspects: &aspects,
+        });
+    }
+    Ok(FeedCursor {
+        revision,
+        active_model,
+    })
+}
+
+/// The value a row's group takes: unscored rows grouped by label show as `unscored`.
+fn group_name(group_by: Option<Dimension>, group: Option<String>) -> Option<String> {
+    match (group_by, group) {
+        (None, _) => None,
+        (Some(_), None) => Some(crate::analysis::label::UNSCORED.to_string()),
+        (Some(_), Some(g)) => Some(g),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::{Dimension, Filters, Metric, TimeRange};
+    use crate::query::{Dimension, Filters, Metric, SeriesValues, TimeRange};
     use crate::store::SourceType;
 
     const HOUR: i64 = 3_600_000;
@@ -899,6 +963,7 @@ mod tests {
             redactions: 0,
             event_time_ms: hour * HOUR,
             external_id: external_id.to_string(),
+            terms: terms::term_hashes(text, "es"),
         }
     }
 
@@ -920,7 +985,8 @@ mod tests {
             store.insert_feedback(&rows).await.unwrap(),
             InsertReport {
                 inserted: 3,
-                duplicates: 0
+                duplicates: 0,
+                first_id: Some(1),
             }
         );
         (dir, store)
@@ -937,7 +1003,8 @@ mod tests {
             store.insert_feedback(&again).await.unwrap(),
             InsertReport {
                 inserted: 1,
-                duplicates: 1
+                duplicates: 1,
+                first_id: None,
             }
         );
         let bad = vec![
@@ -982,9 +1049,9 @@ mod tests {
     #[tokio::test]
     async fn sentiment_reads_the_active_model_only() {
         let (_dir, store) = store_with_rows().await;
-        let score = |id, label: &str, s| NewScore {
+        let score = |id, label, s| NewScore {
             feedback_id: id,
-            label: label.to_string(),
+            label,
             score: s,
             p_negative: 0.1,
             p_neutral: 0.1,
@@ -993,14 +1060,20 @@ mod tests {
         store
             .insert_scores(
                 "old",
-                &[score(1, "negative", -0.9), score(2, "negative", -0.9)],
+                &[
+                    score(1, Label::Negative, -0.9),
+                    score(2, Label::Negative, -0.9),
+                ],
             )
             .await
             .unwrap();
         store
             .insert_scores(
                 "new",
-                &[score(1, "positive", 0.7), score(2, "negative", -0.7)],
+                &[
+                    score(1, Label::Positive, 0.7),
+                    score(2, Label::Negative, -0.7),
+                ],
             )
             .await
             .unwrap();
@@ -1027,7 +1100,7 @@ mod tests {
 
         // Scores of the active model reach queries at once; switching back restores the old view.
         store
-            .insert_scores("new", &[score(3, "positive", 0.7)])
+            .insert_scores("new", &[score(3, Label::Positive, 0.7)])
             .await
             .unwrap();
         let ts = store.timeseries(&query).await.unwrap();

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::query::{AnomaliesQuery, Filters, Metric, SeriesValues, TimeRange, TimeseriesQuery};
-use crate::store::{FeedbackStore, SampleOrder, StoreError};
+use crate::store::{FeedbackReader, SampleOrder, SampleScan, StoreError};
 
 use super::anomaly::{baseline_median, robust_z, spikes};
-use super::aspect_stats;
-use super::trending::{trending_terms, TrendRequest};
+use super::aspect_stats::{distribution_of, distribution_scan};
+use super::trending::{trending_terms_many, TrendRequest};
 
 /// Buckets with fewer mentions get no score: a 1-in-2 day is not a crisis, nor are 4 mentions
 /// after a quiet week.
@@ -47,7 +47,7 @@ pub struct Anomalies {
 }
 
 pub async fn anomalies(
-    store: &dyn FeedbackStore,
+    store: &dyn FeedbackReader,
     query: &AnomaliesQuery,
 ) -> Result<Anomalies, StoreError> {
     let extended = query.extended_range();
@@ -134,16 +134,17 @@ pub async fn anomalies(
 
     let starts = &volume.bucket_starts_ms;
     let mut explained = Vec::new();
-    for (n, (group, first, last, value, base_value, zscore)) in found.into_iter().enumerate() {
+    let mut baselines = Vec::new();
+    for (group, first, last, value, base_value, zscore) in found {
         let window = TimeRange {
             from_ms: starts[first].max(query.range.from_ms),
             to_ms: (starts[last] + query.bucket_ms - 1).min(query.range.to_ms),
         };
-        let before = TimeRange {
+        baselines.push(TimeRange {
             from_ms: starts[first] - query.baseline_buckets as i64 * query.bucket_ms,
             to_ms: starts[first] - 1,
-        };
-        let mut spike = Spike {
+        });
+        explained.push(Spike {
             group,
             start_ms: window.from_ms,
             end_ms: window.to_ms,
@@ -153,12 +154,12 @@ pub async fn anomalies(
             rising_terms: Vec::new(),
             worst_aspects: Vec::new(),
             mention_ids: Vec::new(),
-        };
-        if explain.contains(&n) {
-            explain_spike(store, query, &mut spike, before).await?;
-        }
-        explained.push(spike);
+        });
     }
+    let chosen: Vec<usize> = (0..explained.len())
+        .filter(|n| explain.contains(n))
+        .collect();
+    explain_spikes(store, query, &mut explained, &baselines, &chosen).await?;
     Ok(Anomalies {
         bucket_starts_ms: starts[first_shown..].to_vec(),
         series,
@@ -168,64 +169,98 @@ pub async fn anomalies(
     })
 }
 
-/// Fills a spike's rising terms (against its baseline), worst aspects and representative
-/// mentions, all within its group.
-async fn explain_spike(
-    store: &dyn FeedbackStore,
+/// Fills the chosen spikes' rising terms (against their baselines), worst aspects and
+/// representative mentions, each within its group, with one batched read of each kind.
+async fn explain_spikes(
+    store: &dyn FeedbackReader,
     query: &AnomaliesQuery,
-    spike: &mut Spike,
-    before: TimeRange,
+    spikes: &mut [Spike],
+    baselines: &[TimeRange],
+    chosen: &[usize],
 ) -> Result<(), StoreError> {
-    let window = TimeRange {
-        from_ms: spike.start_ms,
-        to_ms: spike.end_ms,
-    };
-    let filters = with_group(&query.filters, query.group_by, spike.group.as_deref());
-    let rising = trending_terms(
-        store,
-        &TrendRequest {
-            range: window,
-            before,
+    if chosen.is_empty() {
+        return Ok(());
+    }
+    let windows: Vec<(TimeRange, Filters)> = chosen
+        .iter()
+        .map(|&n| {
+            let spike = &spikes[n];
+            (
+                TimeRange {
+                    from_ms: spike.start_ms,
+                    to_ms: spike.end_ms,
+                },
+                with_group(&query.filters, query.group_by, spike.group.as_deref()),
+            )
+        })
+        .collect();
+    let requests: Vec<TrendRequest> = windows
+        .iter()
+        .zip(chosen)
+        .map(|((window, filters), &n)| TrendRequest {
+            range: *window,
+            before: baselines[n],
             filters: filters.clone(),
             group_by: None,
             min_support: 2,
             limit: 5,
-        },
-    )
-    .await?;
-    spike.rising_terms = rising.terms.into_iter().map(|t| t.term).collect();
-    let aspects = aspect_stats::distribution(store, window, &filters, &[]).await?;
-    // Most negative mentions first: in a small window a 2-of-2 aspect is not the story.
-    let mut worst: Vec<_> = aspects.rows.iter().filter(|r| r.negative > 0).collect();
-    worst.sort_by(|a, b| {
-        b.negative.cmp(&a.negative).then(
-            b.share_negative()
-                .unwrap_or(0.0)
-                .total_cmp(&a.share_negative().unwrap_or(0.0)),
-        )
-    });
-    spike.worst_aspects = worst
-        .iter()
-        .take(3)
-        .map(|r| {
-            format!(
-                "{} ({:.0}% negativo)",
-                r.aspect.name(),
-                r.share_negative().unwrap_or(0.0)
-            )
         })
+        .collect();
+    let aspect_scans: Vec<_> = windows
+        .iter()
+        .map(|(window, filters)| distribution_scan(*window, filters, &[]))
         .collect();
     let order = if query.metric == Metric::Volume {
         SampleOrder::Latest
     } else {
         SampleOrder::MostNegative
     };
-    spike.mention_ids = store
-        .sample_mentions(window, &filters, order, 3)
-        .await?
+    let sample_scans: Vec<SampleScan> = windows
         .iter()
-        .map(|m| m.id)
+        .map(|(window, filters)| SampleScan {
+            range: *window,
+            filters: filters.clone(),
+            order,
+            limit: 3,
+        })
         .collect();
+    let started = std::time::Instant::now();
+    let (rising, aspects, samples) = futures_util::try_join!(
+        trending_terms_many(store, &requests),
+        store.aspect_counts_many(&aspect_scans),
+        store.sample_ids_many(&sample_scans),
+    )?;
+    tracing::debug!(
+        spikes = chosen.len(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "spikes explained"
+    );
+    for (((&n, rising), aspects), ids) in chosen.iter().zip(rising).zip(aspects).zip(samples) {
+        let spike = &mut spikes[n];
+        spike.rising_terms = rising.terms.into_iter().map(|t| t.term).collect();
+        let aspects = distribution_of(aspects);
+        // Most negative mentions first: in a small window a 2-of-2 aspect is not the story.
+        let mut worst: Vec<_> = aspects.rows.iter().filter(|r| r.negative > 0).collect();
+        worst.sort_by(|a, b| {
+            b.negative.cmp(&a.negative).then(
+                b.share_negative()
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.share_negative().unwrap_or(0.0)),
+            )
+        });
+        spike.worst_aspects = worst
+            .iter()
+            .take(3)
+            .map(|r| {
+                format!(
+                    "{} ({:.0}% negativo)",
+                    r.aspect.name(),
+                    r.share_negative().unwrap_or(0.0)
+                )
+            })
+            .collect();
+        spike.mention_ids = ids;
+    }
     Ok(())
 }
 
@@ -238,7 +273,9 @@ pub fn with_group(
     let mut filters = filters.clone();
     if let (Some(dimension), Some(group)) = (dimension, group) {
         filters.values.retain(|(d, _)| *d != dimension);
-        let value = if dimension == crate::query::Dimension::Label && group == "unscored" {
+        let value = if dimension == crate::query::Dimension::Label
+            && group == crate::analysis::label::UNSCORED
+        {
             return filters;
         } else {
             group.to_string()

@@ -3,9 +3,13 @@
 use std::collections::BTreeMap;
 
 use crate::query::{AspectsQuery, Filters, Metric, TimeRange};
-use crate::store::{AspectScan, FeedbackStore, StoreError};
+use crate::store::{AspectCounts, AspectScan, FeedbackReader, StoreError};
 
-use super::aspects::Aspect;
+use crate::analysis::Aspect;
+
+fn bucket_index(bucket: Option<i64>, buckets: usize) -> usize {
+    bucket.unwrap_or(0).clamp(0, buckets as i64 - 1) as usize
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AspectRow {
@@ -45,19 +49,29 @@ pub struct AspectSeries {
 }
 
 pub async fn distribution(
-    store: &dyn FeedbackStore,
+    store: &dyn FeedbackReader,
     range: TimeRange,
     filters: &Filters,
     aspects: &[Aspect],
 ) -> Result<AspectDistribution, StoreError> {
     let counts = store
-        .aspect_counts(&AspectScan {
-            range,
-            filters: filters.clone(),
-            aspects: aspects.to_vec(),
-            buckets: None,
-        })
+        .aspect_counts(&distribution_scan(range, filters, aspects))
         .await?;
+    Ok(distribution_of(counts))
+}
+
+/// The scan behind [`distribution`], for callers that batch several.
+pub fn distribution_scan(range: TimeRange, filters: &Filters, aspects: &[Aspect]) -> AspectScan {
+    AspectScan {
+        range,
+        filters: filters.clone(),
+        aspects: aspects.to_vec(),
+        buckets: None,
+    }
+}
+
+/// The distribution from a [`distribution_scan`]'s counts.
+pub fn distribution_of(counts: AspectCounts) -> AspectDistribution {
     let rows = counts
         .counts
         .into_iter()
@@ -70,14 +84,14 @@ pub async fn distribution(
             score_sum: c.score_sum,
         })
         .collect();
-    Ok(AspectDistribution {
+    AspectDistribution {
         rows,
         executed_sql: counts.executed_sql,
-    })
+    }
 }
 
 pub async fn timeseries(
-    store: &dyn FeedbackStore,
+    store: &dyn FeedbackReader,
     query: &AspectsQuery,
 ) -> Result<AspectSeries, StoreError> {
     let origin = query.range.from_ms.div_euclid(query.bucket_ms) * query.bucket_ms;
@@ -90,24 +104,33 @@ pub async fn timeseries(
             buckets: Some((origin, query.bucket_ms)),
         })
         .await?;
+    // Every aspect's mentions per bucket, the denominator of share of voice.
+    let mut totals = vec![0i64; buckets];
+    for count in &counts.counts {
+        totals[bucket_index(count.bucket, buckets)] += count.mentions;
+    }
     let mut series: BTreeMap<Aspect, Vec<Option<f64>>> = BTreeMap::new();
     for count in counts.counts {
-        let index = count.bucket.unwrap_or(0).clamp(0, buckets as i64 - 1) as usize;
-        let values = series.entry(count.aspect).or_insert_with(|| {
-            let empty = if query.metric == Metric::Volume {
-                Some(0.0)
-            } else {
-                None
-            };
-            vec![empty; buckets]
-        });
-        values[index] = crate::store::sql::metric_value(
-            query.metric,
-            count.mentions,
-            count.positive,
-            count.negative,
-            Some(count.score_sum),
-        );
+        let index = bucket_index(count.bucket, buckets);
+        let values = series
+            .entry(count.aspect)
+            .or_insert_with(|| match query.metric {
+                Metric::Volume => vec![Some(0.0); buckets],
+                // An aspect absent from a bucket others were named in has a share of zero.
+                Metric::ShareOfVoice => totals.iter().map(|t| (*t > 0).then_some(0.0)).collect(),
+                _ => vec![None; buckets],
+            });
+        values[index] = match query.metric {
+            Metric::ShareOfVoice => {
+                Some(100.0 * count.mentions as f64 / totals[index].max(1) as f64)
+            }
+            metric => metric.sentiment_value(
+                count.mentions,
+                count.positive,
+                count.negative,
+                Some(count.score_sum),
+            ),
+        };
     }
     Ok(AspectSeries {
         bucket_starts_ms: (0..buckets as i64)

@@ -2,12 +2,11 @@
 //! beyond what the change in volume alone explains.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::query::{Dimension, Filters, TimeRange};
-use crate::store::{FeedbackStore, StoreError, TermScan};
+use crate::store::{FeedbackReader, StoreError, TermSampleScan, TermScan, TermTallies, TermTally};
 
-use super::terms;
+use crate::analysis::terms;
 
 /// Sample texts read per candidate term to find its most common surface form.
 const SURFACE_SAMPLES: usize = 12;
@@ -44,38 +43,6 @@ pub struct TrendingTerms {
     pub executed_sql: String,
 }
 
-/// Term hashes are already well mixed, so hashing them again is wasted work on a hot loop.
-#[derive(Default)]
-struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<IdentityHasher>>;
-
-#[derive(Default, Clone, Copy)]
-struct Tally {
-    now: i64,
-    before: i64,
-    score_sum: f64,
-    scored: i64,
-    example: (i64, i64),
-}
-
 /// What to compare.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrendRequest {
@@ -88,70 +55,142 @@ pub struct TrendRequest {
 }
 
 pub async fn trending_terms(
-    store: &dyn FeedbackStore,
+    store: &dyn FeedbackReader,
     request: &TrendRequest,
 ) -> Result<TrendingTerms, StoreError> {
-    let scanned = store
-        .term_rows(&TermScan {
-            range: TimeRange {
-                from_ms: request.before.from_ms.min(request.range.from_ms),
-                to_ms: request.range.to_ms,
-            },
-            filters: request.filters.clone(),
-            group_by: request.group_by,
-        })
-        .await?;
-    let in_range = |t: i64| t >= request.range.from_ms && t <= request.range.to_ms;
-    let in_before = |t: i64| t >= request.before.from_ms && t <= request.before.to_ms;
+    Ok(trending_terms_many(store, std::slice::from_ref(request))
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
 
-    // Groups are numbered so the hot loop keys on integers.
-    let mut group_index: HashMap<Option<String>, u32> = HashMap::new();
-    let mut groups: Vec<(Option<String>, u64, u64)> = Vec::new();
-    let mut tallies: FastMap<u64, Tally> = FastMap::default();
-    let mut row_groups: Vec<u32> = Vec::with_capacity(scanned.rows.len());
-    for row in &scanned.rows {
-        let g = *group_index.entry(row.group.clone()).or_insert_with(|| {
-            groups.push((row.group.clone(), 0, 0));
-            (groups.len() - 1) as u32
-        });
-        row_groups.push(g);
-        let now = in_range(row.time_ms);
-        if !now && !in_before(row.time_ms) {
-            continue;
-        }
-        if now {
-            groups[g as usize].1 += 1;
-        } else {
-            groups[g as usize].2 += 1;
-        }
-        for hash in &row.hashes {
-            let tally = tallies
-                .entry(u64::from(g) << 32 | u64::from(*hash))
-                .or_default();
-            if now {
-                tally.now += 1;
-                if let Some(score) = row.score {
-                    tally.score_sum += score;
-                    tally.scored += 1;
-                }
-                tally.example = tally.example.max((row.time_ms, row.id));
-            } else {
-                tally.before += 1;
-            }
+impl TrendRequest {
+    fn scan(&self) -> TermScan {
+        TermScan {
+            range: self.range,
+            before: self.before,
+            filters: self.filters.clone(),
+            group_by: self.group_by,
+            min_support: self.min_support,
         }
     }
+}
 
-    // Rank per group by excess over expectation, keep twice the limit for the merging below.
+/// Several trending queries answered with one tally read, then one sample read each and one
+/// read of the sampled texts for all.
+pub async fn trending_terms_many(
+    store: &dyn FeedbackReader,
+    requests: &[TrendRequest],
+) -> Result<Vec<TrendingTerms>, StoreError> {
+    let scans: Vec<TermScan> = requests.iter().map(TrendRequest::scan).collect();
+    let started = std::time::Instant::now();
+    // One scan goes through `term_tallies`, which an engine shares between queries.
+    let tallies = match scans.as_slice() {
+        [scan] => vec![store.term_tallies(scan).await?],
+        _ => store.term_tallies_many(&scans).await?,
+    };
+    tracing::debug!(
+        scans = scans.len(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "term tallies"
+    );
+    let mut ranked = Vec::with_capacity(requests.len());
+    let mut sample_scans = Vec::with_capacity(requests.len());
+    for (request, tallies) in requests.iter().zip(tallies) {
+        let candidates = rank(request, &tallies);
+        // Sample mentions of each candidate to recover how people write it; the latest one
+        // is the example.
+        let wanted: Vec<(Option<String>, u32)> = candidates
+            .iter()
+            .flatten()
+            .map(|(t, _)| (tallies.groups[t.group].group.clone(), t.hash))
+            .collect();
+        sample_scans.push(TermSampleScan {
+            range: request.range,
+            filters: request.filters.clone(),
+            group_by: request.group_by,
+            wanted,
+            per_term: SURFACE_SAMPLES,
+        });
+        ranked.push((tallies, candidates));
+    }
+    let started = std::time::Instant::now();
+    let samples = store.term_samples_many(&sample_scans).await?;
+    tracing::debug!(ms = started.elapsed().as_secs_f64() * 1e3, "term samples");
+    let mut all_ids: Vec<i64> = samples.iter().flatten().flatten().copied().collect();
+    all_ids.sort_unstable();
+    all_ids.dedup();
+    let started = std::time::Instant::now();
+    let texts: HashMap<i64, (String, String)> = store
+        .mentions_by_id(&all_ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, (m.text, m.language)))
+        .collect();
+    tracing::debug!(
+        ids = all_ids.len(),
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "sample texts"
+    );
+
+    let mut out = Vec::with_capacity(requests.len());
+    for (request, ((tallies, candidates), samples)) in
+        requests.iter().zip(ranked.into_iter().zip(samples))
+    {
+        let mut result = Vec::new();
+        let mut position = 0;
+        for (g, list) in candidates.iter().enumerate() {
+            let totals = &tallies.groups[g];
+            let mut resolved: Vec<TrendingTerm> = Vec::new();
+            for (tally, rise) in list {
+                let sample = &samples[position];
+                position += 1;
+                let Some((term_key, surface)) = surface_form(tally.hash, sample, &texts) else {
+                    continue;
+                };
+                resolved.push(TrendingTerm {
+                    group: totals.group.clone(),
+                    term: surface,
+                    key: term_key,
+                    count: tally.now,
+                    count_before: tally.before,
+                    growth: (tally.before > 0)
+                        .then(|| 100.0 * (tally.now - tally.before) as f64 / tally.before as f64),
+                    share: if totals.now > 0 {
+                        100.0 * tally.now as f64 / totals.now as f64
+                    } else {
+                        0.0
+                    },
+                    avg_score: (tally.scored > 0).then(|| tally.score_sum / tally.scored as f64),
+                    example_id: sample.first().copied().unwrap_or_default(),
+                    rise: *rise,
+                });
+            }
+            result.extend(drop_subsumed(resolved, request.limit as usize));
+        }
+        out.push(TrendingTerms {
+            terms: result,
+            mentions: tallies.mentions(),
+            mentions_before: tallies.mentions_before(),
+            unindexed: tallies.unindexed,
+            executed_sql: tallies.executed_sql,
+        });
+    }
+    Ok(out)
+}
+
+/// Per group, the terms that rose most above what the change in volume predicts, with their
+/// rise, ranked; twice the limit is kept for the merging of sub-terms.
+fn rank(request: &TrendRequest, tallies: &TermTallies) -> Vec<Vec<(TermTally, f64)>> {
     let keep = request.limit as usize * 2;
-    let mut candidates: Vec<Vec<(u64, Tally, f64)>> = vec![Vec::new(); groups.len()];
-    for (key, tally) in &tallies {
+    let mut candidates: Vec<Vec<(TermTally, f64)>> = vec![Vec::new(); tallies.groups.len()];
+    for tally in &tallies.tallies {
         if tally.now < i64::from(request.min_support) {
             continue;
         }
-        let g = (key >> 32) as usize;
-        let (_, now_total, before_total) = groups[g];
-        let ratio = if before_total > 0 {
-            now_total as f64 / before_total as f64
+        let group = &tallies.groups[tally.group];
+        let ratio = if group.before > 0 {
+            group.now as f64 / group.before as f64
         } else {
             0.0
         };
@@ -160,90 +199,18 @@ pub async fn trending_terms(
         let expected = tally.before as f64 * ratio;
         let rise = (tally.now as f64 - expected) / (expected + 1.0).sqrt();
         if rise > 0.0 {
-            candidates[g].push((*key, *tally, rise));
+            candidates[tally.group].push((*tally, rise));
         }
     }
     for list in &mut candidates {
         list.sort_by(|a, b| {
-            b.2.total_cmp(&a.2)
-                .then(b.1.now.cmp(&a.1.now))
-                .then(a.0.cmp(&b.0))
+            b.1.total_cmp(&a.1)
+                .then(b.0.now.cmp(&a.0.now))
+                .then(a.0.hash.cmp(&b.0.hash))
         });
         list.truncate(keep);
     }
-
-    // Sample mentions of each candidate to recover how people write it.
-    let wanted: FastMap<u64, usize> = candidates
-        .iter()
-        .flatten()
-        .enumerate()
-        .map(|(i, c)| (c.0, i))
-        .collect();
-    let mut samples: Vec<Vec<i64>> = vec![Vec::new(); wanted.len()];
-    for (row, g) in scanned.rows.iter().zip(&row_groups).rev() {
-        if !in_range(row.time_ms) {
-            continue;
-        }
-        for hash in &row.hashes {
-            if let Some(&i) = wanted.get(&(u64::from(*g) << 32 | u64::from(*hash))) {
-                if samples[i].len() < SURFACE_SAMPLES {
-                    samples[i].push(row.id);
-                }
-            }
-        }
-    }
-    let mut ids: Vec<i64> = samples.iter().flatten().copied().collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let texts: HashMap<i64, (String, String)> = store
-        .mentions_by_id(&ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, (m.text, m.language)))
-        .collect();
-
-    let mut result = Vec::new();
-    let mut position = 0;
-    for (g, list) in candidates.iter().enumerate() {
-        let (group, now_total, _) = &groups[g];
-        let mut resolved: Vec<TrendingTerm> = Vec::new();
-        for (key, tally, excess) in list {
-            let hash = (*key & 0xffff_ffff) as u32;
-            let sample = &samples[position];
-            position += 1;
-            let Some((term_key, surface)) = surface_form(hash, sample, &texts) else {
-                continue;
-            };
-            resolved.push(TrendingTerm {
-                group: group.clone(),
-                term: surface,
-                key: term_key,
-                count: tally.now,
-                count_before: tally.before,
-                growth: (tally.before > 0)
-                    .then(|| 100.0 * (tally.now - tally.before) as f64 / tally.before as f64),
-                share: if *now_total > 0 {
-                    100.0 * tally.now as f64 / *now_total as f64
-                } else {
-                    0.0
-                },
-                avg_score: (tally.scored > 0).then(|| tally.score_sum / tally.scored as f64),
-                example_id: tally.example.1,
-                rise: *excess,
-            });
-        }
-        result.extend(drop_subsumed(resolved, request.limit as usize));
-    }
-    let (mentions, mentions_before) = groups
-        .iter()
-        .fold((0, 0), |acc, g| (acc.0 + g.1, acc.1 + g.2));
-    Ok(TrendingTerms {
-        terms: result,
-        mentions,
-        mentions_before,
-        unindexed: scanned.unindexed,
-        executed_sql: scanned.executed_sql,
-    })
+    candidates
 }
 
 /// The key and most common surface form of the term with `hash` in the sample texts.

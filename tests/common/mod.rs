@@ -11,7 +11,10 @@ use grafana_plugin_sdk::arrow2::array::{Array, PrimitiveArray, Utf8Array};
 use grafana_plugin_sdk::arrow2::datatypes::DataType;
 use grafana_plugin_sdk::arrow2::io::ipc::read::{read_file_metadata, FileReader};
 use grafana_plugin_sdk::pluginv2;
-use pulso::store::{FeedbackStore, NewAspectScore, NewFeedback, NewScore, SourceType, SqliteStore};
+use pulso::analysis::Label;
+use pulso::store::{
+    FeedbackWriter, NewAspectScore, NewFeedback, NewScore, SourceType, SqliteStore,
+};
 use serde_json::{json, Value};
 use tonic::transport::Channel;
 
@@ -183,6 +186,10 @@ pub async fn fixture_db(dir: &Path) -> PathBuf {
             redactions: 0,
             event_time_ms: FIXTURE_START_MS + (i as i64) * 2 * HOUR,
             external_id: format!("fx-{i}"),
+            terms: pulso::analysis::terms::term_hashes(
+                texts[i % 6],
+                if i % 6 == 5 { "en" } else { "es" },
+            ),
         })
         .collect();
     store
@@ -193,13 +200,13 @@ pub async fn fixture_db(dir: &Path) -> PathBuf {
     let scores: Vec<NewScore> = (1..=12)
         .map(|id| {
             let (label, p) = match id % 3 {
-                0 => ("negative", [0.8, 0.15, 0.05]),
-                1 => ("positive", [0.05, 0.15, 0.8]),
-                _ => ("neutral", [0.2, 0.6, 0.2]),
+                0 => (Label::Negative, [0.8, 0.15, 0.05]),
+                1 => (Label::Positive, [0.05, 0.15, 0.8]),
+                _ => (Label::Neutral, [0.2, 0.6, 0.2]),
             };
             NewScore {
                 feedback_id: id,
-                label: label.to_string(),
+                label,
                 score: p[2] - p[0],
                 p_negative: p[0],
                 p_neutral: p[1],
@@ -212,12 +219,12 @@ pub async fn fixture_db(dir: &Path) -> PathBuf {
         .iter()
         .flat_map(|s| {
             let text = texts[(s.feedback_id as usize - 1) % 6];
-            pulso::trends::aspects::aspects_of(text)
+            pulso::analysis::aspects::aspects_of(text)
                 .into_iter()
                 .map(move |aspect| NewAspectScore {
                     feedback_id: s.feedback_id,
                     aspect,
-                    label: s.label.clone(),
+                    label: s.label,
                     score: s.score,
                 })
         })

@@ -6,7 +6,7 @@ package gotest
 // pkg/plugins/backendplugin/grpcplugin), and every call goes over gRPC using
 // the pluginv2 protobuf messages from grafana-plugin-sdk-go.
 //
-// The binary comes from $PULSO_BIN (default ../../target/debug/pulso).
+// The binary comes from $PULSO_BIN (default ../../target/release/pulso).
 
 import (
 	"bytes"
@@ -96,7 +96,7 @@ func pulsoBin(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("PULSO_BIN")
 	if bin == "" {
-		bin = filepath.Join("..", "..", "target", "debug", "pulso")
+		bin = filepath.Join("..", "..", "target", "release", "pulso")
 	}
 	abs, err := filepath.Abs(bin)
 	require.NoError(t, err)

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
 
-use crate::text::fold_for_search;
+use super::text::fold_for_search;
 
 /// Changes whenever tokenising, stop-words or stemming change, so that stored hashes are
 /// recomputed: the store drops hashes made under another version when it opens.
@@ -23,17 +23,8 @@ const MAX_INNER_STOPWORDS: usize = 2;
 /// Longest term, in content words.
 const MAX_TERM_WORDS: usize = 3;
 
-/// Words that carry no topic in Peruvian feedback beyond NLTK's Spanish and English lists:
-/// chat spellings, fillers and time words.
-const EXTRA_STOPWORDS: &[&str] = &[
-    "q", "k", "xq", "pq", "porq", "pe", "pues", "ps", "nomas", "noma", "igual", "hoy", "ayer",
-    "manana", "vez", "veces", "ser", "hacer", "hice", "hizo", "solo", "tambien", "aqui", "aca",
-    "alla", "ahi", "asi", "mas", "muy", "ya", "bueno", "oe", "causa", "jaja", "jajaja", "xd",
-    "etc", "tal", "cada", "dia", "dias", "siempre", "nunca", "todo", "toda", "todos", "todas",
-    "algo", "nada", "cosa", "cosas", "va", "van", "voy", "vamos", "puede", "pueden", "hay",
-    "aunque", "pero", "sino", "mientras", "recien", "ahora", "luego", "ver", "probado", "just",
-    "really", "also", "get", "got", "one", "would", "could", "us", "im", "ive", "dont",
-];
+/// Words that carry no topic in Peruvian feedback beyond NLTK's Spanish and English lists.
+const EXTRA_STOPWORDS: &str = include_str!("../../data/lexicon/stopwords_extra.txt");
 
 /// One occurrence of a term in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +51,13 @@ fn stopwords() -> &'static HashSet<String> {
                 set.insert(fold_for_search(word));
             }
         }
-        set.extend(EXTRA_STOPWORDS.iter().map(|w| w.to_string()));
+        set.extend(
+            EXTRA_STOPWORDS
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string),
+        );
         set
     })
 }

@@ -5,7 +5,11 @@
 //! words. The scorer then scores each clause that names an aspect and stores the result, so
 //! aspect queries never run the model.
 
-use crate::text::fold_for_search;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+use super::text::fold_for_search;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Aspect {
@@ -18,15 +22,6 @@ pub enum Aspect {
     Freshness,
     Packaging,
 }
-
-/// How a lexicon entry matches a folded word.
-enum Pattern {
-    /// The whole word.
-    Word(&'static str),
-    /// Any word starting with it ("demor" matches demora, demoró, demorado).
-    Prefix(&'static str),
-}
-use Pattern::{Prefix, Word};
 
 impl Aspect {
     pub const ALL: [Aspect; 8] = [
@@ -75,208 +70,70 @@ impl Aspect {
         Self::ALL.map(Self::name).join(", ")
     }
 
-    fn lexicon(self) -> &'static [Pattern] {
-        match self {
-            Self::Taste => &[
-                Prefix("sabor"),
-                Prefix("sazon"),
-                Prefix("sabros"),
-                Prefix("delicios"),
-                Prefix("insipid"),
-                Word("rico"),
-                Word("rica"),
-                Word("ricos"),
-                Word("ricas"),
-                Prefix("riquisim"),
-                Word("salado"),
-                Word("salada"),
-                Prefix("simplon"),
-                Word("soso"),
-                Word("sosa"),
-                Prefix("buenazo"),
-                Word("taste"),
-                Prefix("tasty"),
-                Prefix("flavo"),
-                Word("bland"),
-                Word("delicious"),
-                Word("yummy"),
-                Word("salty"),
-                Prefix("sazón"),
-                Word("aguado"),
-                Word("aguada"),
-                Word("agrio"),
-                Word("quemado"),
-            ],
-            Self::Price => &[
-                Prefix("precio"),
-                Word("caro"),
-                Word("cara"),
-                Word("caros"),
-                Word("caras"),
-                Prefix("carisim"),
-                Prefix("barat"),
-                Word("cuesta"),
-                Word("costo"),
-                Word("cobran"),
-                Word("cobraron"),
-                Word("soles"),
-                Word("plata"),
-                Word("oferta"),
-                Word("promocion"),
-                Word("promo"),
-                Word("price"),
-                Word("prices"),
-                Word("expensive"),
-                Word("cheap"),
-                Prefix("overpriced"),
-                Word("pricey"),
-                Word("value"),
-                Prefix("descuento"),
-            ],
-            Self::Service => &[
-                Prefix("atencion"),
-                Prefix("atendi"),
-                Word("atienden"),
-                Word("mozo"),
-                Word("moza"),
-                Word("mozos"),
-                Prefix("meser"),
-                Prefix("cajer"),
-                Word("trato"),
-                Word("amable"),
-                Word("amables"),
-                Prefix("personal"),
-                Word("servicio"),
-                Prefix("grosero"),
-                Prefix("malcriad"),
-                Word("staff"),
-                Word("service"),
-                Prefix("waiter"),
-                Prefix("waitress"),
-                Word("rude"),
-                Word("friendly"),
-                Word("cola"),
-                Word("espera"),
-            ],
-            Self::Delivery => &[
-                Word("delivery"),
-                Prefix("demor"),
-                Prefix("motorizad"),
-                Prefix("repartidor"),
-                Word("llego"),
-                Word("llegaron"),
-                Word("llega"),
-                Word("llegan"),
-                Word("tarde"),
-                Prefix("rappi"),
-                Prefix("pedidosya"),
-                Word("entrega"),
-                Prefix("envio"),
-                Word("pedido"),
-                Word("rider"),
-                Word("late"),
-                Word("arrived"),
-                Word("courier"),
-                Word("helado"),
-                Word("frio"),
-                Word("fria"),
-                Word("tibio"),
-                Word("tibia"),
-            ],
-            Self::Hygiene => &[
-                Prefix("limpi"),
-                Prefix("higien"),
-                Prefix("sucio"),
-                Prefix("sucia"),
-                Prefix("cucaracha"),
-                Word("mosca"),
-                Word("moscas"),
-                Word("pelo"),
-                Word("insalubre"),
-                Word("dirty"),
-                Word("clean"),
-                Prefix("hygien"),
-                Prefix("cockroach"),
-                Word("hair"),
-                Word("bano"),
-                Word("banos"),
-            ],
-            Self::Portion => &[
-                Prefix("porcion"),
-                Word("cantidad"),
-                Word("poquito"),
-                Word("poquita"),
-                Word("poco"),
-                Prefix("tamano"),
-                Prefix("chiquit"),
-                Prefix("contundente"),
-                Prefix("abundante"),
-                Word("llenador"),
-                Word("portion"),
-                Word("portions"),
-                Word("small"),
-                Word("tiny"),
-                Word("huge"),
-                Word("generous"),
-                Word("mezquin"),
-            ],
-            Self::Freshness => &[
-                Prefix("fresc"),
-                Prefix("rancio"),
-                Prefix("rancia"),
-                Prefix("vencid"),
-                Word("pasado"),
-                Word("pasada"),
-                Word("pasadas"),
-                Word("pasados"),
-                Prefix("anejo"),
-                Prefix("malogr"),
-                Word("fresh"),
-                Word("stale"),
-                Word("expired"),
-                Word("rotten"),
-                Word("duro"),
-                Word("dura"),
-                Word("duras"),
-                Word("humedo"),
-                Word("humedas"),
-                Word("blandas"),
-            ],
-            Self::Packaging => &[
-                Prefix("empaque"),
-                Prefix("envase"),
-                Word("bolsa"),
-                Word("bolsas"),
-                Prefix("sellad"),
-                Prefix("sello"),
-                Word("tapa"),
-                Prefix("derram"),
-                Word("caja"),
-                Word("taper"),
-                Word("tapers"),
-                Prefix("packaging"),
-                Word("sealed"),
-                Prefix("leak"),
-                Word("container"),
-                Word("envoltura"),
-                Prefix("abiert"),
-                Word("chorreado"),
-            ],
-        }
-    }
-
     fn matches(self, folded_word: &str) -> bool {
-        self.lexicon().iter().any(|pattern| match pattern {
-            Word(w) => folded_word == *w,
-            Prefix(p) => folded_word.starts_with(p),
-        })
+        let entry = &lexicon().aspects[self as usize];
+        entry.words.iter().any(|w| w == folded_word)
+            || entry
+                .prefixes
+                .iter()
+                .any(|p| folded_word.starts_with(p.as_str()))
     }
 }
 
-/// Words that start a new clause: what follows often judges something else.
-const ADVERSATIVES: &[&str] = &[
-    "pero", "aunque", "sino", "mientras", "but", "although", "though", "however", "whereas", "yet",
-];
+/// One aspect's entry in `data/lexicon/aspects.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LexiconEntry {
+    /// Whole folded words.
+    words: Vec<String>,
+    /// Any folded word starting with one of these ("demor" matches demora, demoró, demorado).
+    prefixes: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LexiconFile {
+    adversatives: Vec<String>,
+    taste: LexiconEntry,
+    price: LexiconEntry,
+    service: LexiconEntry,
+    delivery: LexiconEntry,
+    hygiene: LexiconEntry,
+    portion: LexiconEntry,
+    freshness: LexiconEntry,
+    packaging: LexiconEntry,
+}
+
+struct Lexicon {
+    adversatives: Vec<String>,
+    /// In [`Aspect::ALL`] order.
+    aspects: [LexiconEntry; 8],
+}
+
+const LEXICON_FILE: &str = include_str!("../../data/lexicon/aspects.toml");
+
+fn lexicon() -> &'static Lexicon {
+    static LEXICON: OnceLock<Lexicon> = OnceLock::new();
+    LEXICON.get_or_init(|| {
+        // Compiled in, so a broken file fails the first test that splits a clause.
+        let file: LexiconFile = toml::from_str(LEXICON_FILE)
+            .unwrap_or_else(|e| panic!("data/lexicon/aspects.toml is malformed: {e}"));
+        Lexicon {
+            adversatives: file.adversatives,
+            aspects: [
+                file.taste,
+                file.price,
+                file.service,
+                file.delivery,
+                file.hygiene,
+                file.portion,
+                file.freshness,
+                file.packaging,
+            ],
+        }
+    })
+}
+
 /// "sin embargo" is two words; its first word alone ("sin sal") is not adversative.
 const SIN_EMBARGO: (&str, &str) = ("sin", "embargo");
 
@@ -320,7 +177,7 @@ pub fn clauses(text: &str) -> Vec<Clause> {
             .get(i + 1)
             .map(|w| fold_for_search(w))
             .unwrap_or_default();
-        let starts_clause = ADVERSATIVES.contains(&bare)
+        let starts_clause = lexicon().adversatives.iter().any(|a| a == bare)
             || (bare == SIN_EMBARGO.0
                 && next.trim_matches(|c: char| !c.is_alphanumeric()) == SIN_EMBARGO.1);
         if starts_clause && !current.is_empty() {

@@ -52,6 +52,9 @@ struct Args {
     /// Skip the DuckDB anchor (it needs `pip install duckdb`).
     #[arg(long)]
     no_duckdb: bool,
+    /// Only build the database, then stop.
+    #[arg(long)]
+    prepare_only: bool,
 }
 
 const DAY: i64 = 86_400_000;
@@ -563,6 +566,9 @@ async fn main() -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("target/bench/pulso-{}.db", args.rows)));
     prepare(&args, &db).await?;
+    if args.prepare_only {
+        return Ok(());
+    }
     let work = db.with_extension("work");
     std::fs::create_dir_all(&work)?;
 

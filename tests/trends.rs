@@ -231,10 +231,13 @@ async fn the_packaging_spike_and_the_launch_are_explained() {
     // Kusiy's bad batch, 45 to 42 days back: a burst of mentions explained by packaging,
     // freshness or taste, with its rising terms. (Its daily negative share is too noisy at this
     // volume for the default threshold: Kusiy's ordinary days already run 15 % to 45 % negative.)
+    // Only Kusiy is asked for: which ten spikes of all brands are the strongest, and so get
+    // explained, depends on where the demo's days fall against UTC midnight, that is on the hour
+    // the test runs.
     let frame = &frames_of(
         &plugin,
         &db,
-        json!({"queryType": "anomalies", "groupBy": "brand", "metric": "volume", "view": "spikes"}),
+        json!({"queryType": "anomalies", "groupBy": "brand", "metric": "volume", "view": "spikes", "filters": {"brand": ["Kusiy"]}}),
         end - 60 * DAY,
         end,
     )

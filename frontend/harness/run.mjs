@@ -265,7 +265,21 @@ async function checkTheme(browser, baseUrl, theme) {
     await page.locator('#pulso-A-filter-sourceType').click();
     await page.getByRole('option', { name: 'delivery', exact: true }).click();
     // At a typing pace: with no delay, keystrokes that land while the options reload get lost.
-    await page.keyboard.type('kiosk', { delay: 60 });
+    // Even at 60 ms one sometimes is ("kosk"): check what the input holds, and type it again.
+    const typed = () => page.evaluate(() => document.activeElement?.value ?? '');
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.type('kiosk', { delay: 60 });
+      const value = await typed();
+      if (value === 'kiosk') {
+        break;
+      }
+      if (attempt === 3) {
+        throw new Error(`typing "kiosk" into the source type filter gave "${value}" three times`);
+      }
+      // Select the text and delete it (Backspace on an empty input would remove a chip).
+      await page.keyboard.press('Control+A');
+      await page.keyboard.press('Backspace');
+    }
     await page.getByRole('option', { name: /^kiosk/ }).click();
     await page.keyboard.press('Escape');
     await page.locator('#pulso-A-min-confidence').fill('0.7');

@@ -227,7 +227,8 @@ describe('QueryEditor: aspects', () => {
     const { user } = setup({ ...base, view: 'timeseries' });
     expect(screen.getByLabelText('Metric')).toHaveValue('Share negative');
     await user.click(screen.getByLabelText('Metric'));
-    expect(await screen.findAllByRole('option')).toHaveLength(5);
+    // All six, share of voice included: each aspect's share of the bucket's aspect mentions.
+    expect(await screen.findAllByRole('option')).toHaveLength(6);
   });
 });
 

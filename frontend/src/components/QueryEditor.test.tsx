@@ -153,6 +153,15 @@ describe('QueryEditor', () => {
     expect(last()).toEqual({ refId: 'A', queryType: 'timeseries', metric: 'net_sentiment' });
   });
 
+  it('offers share of voice, explained as a share of all mentions', async () => {
+    const { user, last } = setup({ refId: 'A', queryType: 'timeseries', metric: 'volume', groupBy: 'brand' });
+    await user.click(screen.getByLabelText('Metric'));
+    const option = await screen.findByRole('option', { name: /Share of voice/ });
+    expect(option).toHaveTextContent(/percent of all mentions in the bucket/);
+    await user.click(option);
+    expect(last()).toEqual({ refId: 'A', queryType: 'timeseries', metric: 'share_of_voice', groupBy: 'brand' });
+  });
+
   it('loads filter values lazily and adds the picked ones', async () => {
     const { user, last, getResource } = setup({ refId: 'A', queryType: 'distribution' });
     expect(getResource).not.toHaveBeenCalled();

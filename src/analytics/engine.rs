@@ -23,8 +23,14 @@ use crate::store::StoreError;
 /// Streams per query: this machine kind has two cores, and Grafana sends many queries at once.
 const STREAMS: usize = 2;
 
+/// Queries that execute at once; the rest wait their turn, first come first served. Two
+/// streams each keep both cores busy, and a cap bounds the hash tables held at the same time:
+/// 50 queries sent at once otherwise took RSS from 340 to 810 MiB at 1M rows.
+const RUNNING_QUERIES: usize = 2 * STREAMS;
+
 pub struct Engine {
     state: SessionState,
+    running: tokio::sync::Semaphore,
 }
 
 impl Default for Engine {
@@ -44,7 +50,10 @@ impl Engine {
             .with_config(config)
             .with_default_features()
             .build();
-        Self { state }
+        Self {
+            state,
+            running: tokio::sync::Semaphore::new(RUNNING_QUERIES),
+        }
     }
 
     /// Runs `sql` over the partitions of `snapshot` that overlap `from_ms..=to_ms`.
@@ -120,6 +129,11 @@ impl Engine {
             .with_catalog_list(Arc::new(catalogs))
             .build();
         let context = SessionContext::new_with_state(state);
+        let _turn = self
+            .running
+            .acquire()
+            .await
+            .expect("the engine's semaphore is never closed");
         let started = std::time::Instant::now();
         let frame = context.sql(sql).await.map_err(engine_error)?;
         let planned = started.elapsed();

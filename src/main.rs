@@ -43,9 +43,14 @@ enum Command {
         /// Number of feedback rows.
         #[arg(long, default_value_t = DEFAULT_ROWS)]
         rows: usize,
-        /// Days of history, ending now.
+        /// Days of history, ending at `--end`.
         #[arg(long, default_value_t = DEFAULT_DAYS)]
         days: u32,
+        /// End of the history (exclusive), RFC 3339, e.g. `2026-01-01T00:00:00Z`; defaults
+        /// to the start of the current hour. With the same end and seed, the same rows on any
+        /// day: tests pin it.
+        #[arg(long, value_parser = parse_end_time)]
+        end: Option<i64>,
         /// Random seed; the same seed gives the same rows.
         #[arg(long, default_value_t = DEFAULT_SEED)]
         seed: u64,
@@ -84,6 +89,13 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+}
+
+/// `--end`: an RFC 3339 time, as UTC epoch milliseconds.
+fn parse_end_time(text: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|time| time.timestamp_millis())
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time like 2026-01-01T00:00:00Z: {e}"))
 }
 
 fn init_logging() {
@@ -186,14 +198,16 @@ async fn main() -> anyhow::Result<()> {
             db,
             rows,
             days,
+            end,
             seed,
             model,
             no_score,
             fixture_scores,
         }) => {
-            // Ends at the start of the current hour: nothing lies in the future, and the same
-            // seed gives the same rows for the rest of the hour.
-            let end_time_ms = chrono::Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
+            // By default it ends at the start of the current hour: nothing lies in the future,
+            // and the same seed gives the same rows for the rest of the hour.
+            let end_time_ms = end
+                .unwrap_or_else(|| chrono::Utc::now().timestamp_millis() / 3_600_000 * 3_600_000);
             let options = DemoOptions {
                 rows,
                 days,

@@ -417,11 +417,9 @@ impl Harness {
     }
 }
 
+/// The tests' "now": the end of the demo database, so the same rows fall in range on any day.
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+    common::demo_end_ms()
 }
 
 fn assert_no_secret(haystack: &str, what: &str) {

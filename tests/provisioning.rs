@@ -19,7 +19,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::*;
 use grafana_plugin_sdk::pluginv2;
@@ -323,11 +322,10 @@ fn panel_interval_ms(panel: &Value, range: (i64, i64)) -> (i64, i64) {
     (tidy.max(minimum), max_data_points)
 }
 
+/// "now" for the dashboards' relative ranges: the end of the demo database, so the panels see
+/// the same rows on any day.
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+    common::demo_end_ms()
 }
 
 // ------------------------------------------------------------------------------- variables

@@ -34,6 +34,7 @@ async fn demo_rows_are_scored_and_served_as_real_net_sentiment() {
             "demo", "--rows", "120", "--days", "3", "--seed", "5", "--db",
         ])
         .arg(&db)
+        .args(["--end", &common::demo_end_arg()])
         .arg("--model")
         .arg(&model)
         .output()
@@ -44,7 +45,7 @@ async fn demo_rows_are_scored_and_served_as_real_net_sentiment() {
 
     let plugin = PluginProcess::start();
     let context = context_with_model(&db, "Viewer", &model);
-    let now = chrono::Utc::now().timestamp_millis();
+    let now = common::demo_end_ms();
     let response = plugin
         .data()
         .await

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use common::{context, decode_frame, query, query_data, PluginProcess};
+use common::{context, decode_frame, demo_end_arg, demo_end_ms, query, query_data, PluginProcess};
 use serde_json::{json, Value};
 
 const DAY: i64 = 86_400_000;
@@ -25,13 +25,14 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The scored demo database, built once per test run. `PULSO_TRENDS_DB` reuses one that
-/// `pulso demo --rows 10000 --days 60` made within the hour, for quick local iterations.
+/// The scored demo database, built once per test run and ending at [`demo_end_ms`].
+/// `PULSO_TRENDS_DB` reuses one that `pulso demo --rows 10000 --days 60 --end <that end>`
+/// made, for quick local iterations.
 fn scored_demo() -> &'static (PathBuf, i64) {
     static DB: OnceLock<(PathBuf, i64)> = OnceLock::new();
     DB.get_or_init(|| {
         if let Some(path) = std::env::var_os("PULSO_TRENDS_DB") {
-            return (PathBuf::from(path), now_hour_ms());
+            return (PathBuf::from(path), demo_end_ms());
         }
         let dir = tempfile::tempdir().expect("temp dir").keep();
         let path = dir.join("scored-demo.db");
@@ -41,6 +42,7 @@ fn scored_demo() -> &'static (PathBuf, i64) {
             .arg("--db")
             .arg(&path)
             .args(["--rows", &ROWS.to_string(), "--days", &DAYS.to_string()])
+            .args(["--end", &demo_end_arg()])
             .arg("--model")
             .arg(&model)
             .env("RUST_LOG", "warn")
@@ -52,16 +54,8 @@ fn scored_demo() -> &'static (PathBuf, i64) {
             "pulso demo failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        (path, now_hour_ms())
+        (path, demo_end_ms())
     })
-}
-
-fn now_hour_ms() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    now / 3_600_000 * 3_600_000
 }
 
 async fn frames_of(

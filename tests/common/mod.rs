@@ -333,8 +333,30 @@ pub fn assert_golden(name: &str, actual: &Value) {
     );
 }
 
+/// 2026-01-01T00:00:00Z: where every demo database the tests build ends, so that the same seed
+/// writes the same rows, and the tests see the same data, on any day.
+pub const DEMO_END_MS: i64 = 1_767_225_600_000;
+
+/// The end of the tests' demo databases: [`DEMO_END_MS`], or `PULSO_TEST_DEMO_END` (RFC 3339)
+/// to check that the tests hold for another end (docs/adr/0002-build-and-test.md).
+pub fn demo_end_ms() -> i64 {
+    match std::env::var("PULSO_TEST_DEMO_END") {
+        Ok(text) => chrono::DateTime::parse_from_rfc3339(&text)
+            .unwrap_or_else(|e| panic!("PULSO_TEST_DEMO_END={text:?} is not RFC 3339: {e}"))
+            .timestamp_millis(),
+        Err(_) => DEMO_END_MS,
+    }
+}
+
+/// [`demo_end_ms`] as `pulso demo --end` takes it.
+pub fn demo_end_arg() -> String {
+    chrono::DateTime::from_timestamp_millis(demo_end_ms())
+        .expect("a representable time")
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// A demo database made by `pulso demo --no-score`: realistic rows over the 180 days before
-/// the current hour, none of them scored.
+/// [`demo_end_ms`], none of them scored.
 pub fn demo_db(dir: &Path, rows: usize) -> PathBuf {
     let path = dir.join("demo.db");
     let output = Command::new(env!("CARGO_BIN_EXE_pulso"))
@@ -342,6 +364,7 @@ pub fn demo_db(dir: &Path, rows: usize) -> PathBuf {
         .arg("--db")
         .arg(&path)
         .args(["--rows", &rows.to_string(), "--no-score"])
+        .args(["--end", &demo_end_arg()])
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .output()

@@ -106,14 +106,30 @@ func pulsoBin(t *testing.T) string {
 	return abs
 }
 
+// demoEnd is where the fixture database ends: pinned, so that the same seed writes the same
+// rows on any day, or PULSO_TEST_DEMO_END (RFC 3339) to check the tests against another end,
+// as the Rust tests do.
+func demoEnd(t *testing.T) time.Time {
+	t.Helper()
+	text := os.Getenv("PULSO_TEST_DEMO_END")
+	if text == "" {
+		text = "2026-01-01T00:00:00Z"
+	}
+	end, err := time.Parse(time.RFC3339, text)
+	require.NoErrorf(t, err, "PULSO_TEST_DEMO_END=%q is not RFC 3339", text)
+	return end.UTC()
+}
+
 func startPlugin(t *testing.T) *harness {
 	t.Helper()
 	bin := pulsoBin(t)
 	dbPath := filepath.Join(t.TempDir(), "pulso.db")
 
 	// Build the fixture database with the plugin's own demo generator.
+	end := demoEnd(t)
 	demo := exec.Command(bin, "demo", "--db", dbPath,
-		"--rows", fmt.Sprint(demoRows), "--days", fmt.Sprint(demoDays), "--seed", "7")
+		"--rows", fmt.Sprint(demoRows), "--days", fmt.Sprint(demoDays), "--seed", "7",
+		"--end", end.Format(time.RFC3339))
 	out, err := demo.CombinedOutput()
 	require.NoErrorf(t, err, "`%s` failed:\n%s", strings.Join(demo.Args, " "), out)
 	_, err = os.Stat(dbPath)
@@ -166,7 +182,7 @@ func startPlugin(t *testing.T) *harness {
 	h.res, ok = raw.(grpcplugin.ResourceClient)
 	require.Truef(t, ok, "dispensed resource plugin is %T", raw)
 
-	h.to = time.Now()
+	h.to = end
 	h.from = h.to.Add(-demoDays * day)
 	return h
 }

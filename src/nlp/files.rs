@@ -78,7 +78,7 @@ pub fn default_model_dir() -> PathBuf {
 }
 
 /// `models/dist/latest.json` names the last build's folder.
-fn latest_build(dist: &Path) -> Option<PathBuf> {
+pub fn latest_build(dist: &Path) -> Option<PathBuf> {
     #[derive(Deserialize)]
     struct Latest {
         model_id: String,

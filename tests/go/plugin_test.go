@@ -6,7 +6,8 @@ package gotest
 // pkg/plugins/backendplugin/grpcplugin), and every call goes over gRPC using
 // the pluginv2 protobuf messages from grafana-plugin-sdk-go.
 //
-// The binary comes from $PULSO_BIN (default ../../target/release/pulso).
+// The binary comes from $PULSO_BIN (default $CARGO_TARGET_DIR/release/pulso, or
+// ../../target/release/pulso).
 
 import (
 	"bytes"
@@ -96,7 +97,11 @@ func pulsoBin(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("PULSO_BIN")
 	if bin == "" {
-		bin = filepath.Join("..", "..", "target", "release", "pulso")
+		target := os.Getenv("CARGO_TARGET_DIR")
+		if target == "" {
+			target = filepath.Join("..", "..", "target")
+		}
+		bin = filepath.Join(target, "release", "pulso")
 	}
 	abs, err := filepath.Abs(bin)
 	require.NoError(t, err)
@@ -113,7 +118,7 @@ func demoEnd(t *testing.T) time.Time {
 	t.Helper()
 	text := os.Getenv("PULSO_TEST_DEMO_END")
 	if text == "" {
-		text = "2026-01-01T00:00:00Z"
+		text = "2026-03-08T00:00:00Z"
 	}
 	end, err := time.Parse(time.RFC3339, text)
 	require.NoErrorf(t, err, "PULSO_TEST_DEMO_END=%q is not RFC 3339", text)

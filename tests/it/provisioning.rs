@@ -15,12 +15,10 @@
 //! or field) therefore breaks these tests, and provisioning broken on purpose (`breakages`)
 //! checks that the checks themselves still notice.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use grafana_plugin_sdk::pluginv2;
 use pulso::analysis::aspects::aspects_of;
 use pulso::analysis::Label;
@@ -325,7 +323,7 @@ fn panel_interval_ms(panel: &Value, range: (i64, i64)) -> (i64, i64) {
 /// "now" for the dashboards' relative ranges: the end of the demo database, so the panels see
 /// the same rows on any day.
 fn now_ms() -> i64 {
-    common::demo_end_ms()
+    crate::common::demo_end_ms()
 }
 
 // ------------------------------------------------------------------------------- variables

@@ -1,12 +1,10 @@
 //! `POST /feedback` over the real plugin protocol: the samples go in through CallResource the
 //! way Grafana forwards them, with the role check, size limit, atomicity and dedup.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{context, decode_frame, query, PluginProcess};
+use crate::common::{context, decode_frame, query, PluginProcess};
 use grafana_plugin_sdk::pluginv2;
 use serde_json::{json, Value};
 use tonic::transport::Channel;

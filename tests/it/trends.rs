@@ -6,13 +6,13 @@
 //! them: Qori Brasa's delivery slump in Arequipa over the last 30 days (cold, late chicken),
 //! and it shows as an anomaly in that brand's region.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use common::{context, decode_frame, demo_end_arg, demo_end_ms, query, query_data, PluginProcess};
+use crate::common::{
+    context, decode_frame, demo_end_arg, demo_end_ms, query, query_data, PluginProcess,
+};
 use serde_json::{json, Value};
 
 const DAY: i64 = 86_400_000;
@@ -158,14 +158,17 @@ async fn the_planted_delivery_slump_is_found() {
             .filter_map(Value::as_f64)
             .fold(f64::MIN, f64::max)
     };
-    let (top_region, top_z) = fields[1..]
+    let peaks: Vec<(String, f64)> = fields[1..]
         .iter()
         .map(|f| (f["labels"]["region"].as_str().unwrap().to_string(), peak(f)))
+        .collect();
+    let (top_region, _) = peaks
+        .iter()
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .expect("one series per region");
     assert_eq!(
         top_region, "Arequipa",
-        "highest z {top_z} is not Arequipa's"
+        "the highest z is not Arequipa's: {peaks:?}"
     );
     let spikes = frame["meta"]["custom"]["spikes"].as_array().unwrap();
     let arequipa = spikes
@@ -282,7 +285,7 @@ async fn offline_insights_cite_central_mentions_that_exist() {
     let model = repo().join("models/dist/current");
     let responses = query_data(
         &plugin,
-        common::context_with_model(&db, "Viewer", &model),
+        crate::common::context_with_model(&db, "Viewer", &model),
         vec![query(
             "A",
             json!({"queryType": "insights", "filters": {"brand": ["Qori Brasa"]}}),
@@ -343,12 +346,12 @@ async fn offline_insights_cite_central_mentions_that_exist() {
 // ---- Golden frames and bad input, on the small fixed fixture ----
 
 const FIXTURE_DAY_2: (i64, i64) = (
-    common::FIXTURE_START_MS + 24 * common::HOUR,
-    common::FIXTURE_START_MS + 48 * common::HOUR - 1,
+    crate::common::FIXTURE_START_MS + 24 * crate::common::HOUR,
+    crate::common::FIXTURE_START_MS + 48 * crate::common::HOUR - 1,
 );
 const FIXTURE_BOTH_DAYS: (i64, i64) = (
-    common::FIXTURE_START_MS,
-    common::FIXTURE_START_MS + 48 * common::HOUR - 1,
+    crate::common::FIXTURE_START_MS,
+    crate::common::FIXTURE_START_MS + 48 * crate::common::HOUR - 1,
 );
 
 /// Eight complaints about cold chicken within two hours of day 2, on top of the fixture's
@@ -374,7 +377,9 @@ async fn plant_a_burst(db: &Path) {
             rating: Some(1.0),
             rating_raw: None,
             redactions: 0,
-            event_time_ms: common::FIXTURE_START_MS + 40 * common::HOUR + i as i64 * 60_000,
+            event_time_ms: crate::common::FIXTURE_START_MS
+                + 40 * crate::common::HOUR
+                + i as i64 * 60_000,
             external_id: format!("burst-{i}"),
             terms: Vec::new(),
         })
@@ -389,7 +394,7 @@ async fn plant_a_burst(db: &Path) {
 #[tokio::test]
 async fn golden_frames_for_the_trend_query_types() {
     let dir = tempfile::tempdir().unwrap();
-    let db = common::fixture_db(dir.path()).await;
+    let db = crate::common::fixture_db(dir.path()).await;
     plant_a_burst(&db).await;
     let plugin = PluginProcess::start();
     let cases = [
@@ -432,14 +437,14 @@ async fn golden_frames_for_the_trend_query_types() {
     for (name, model, (from, to)) in cases {
         let frames = frames_of(&plugin, &db, model, from, to).await;
         assert_eq!(frames.len(), 1, "{name}");
-        common::assert_golden(name, &frames[0]);
+        crate::common::assert_golden(name, &frames[0]);
     }
 }
 
 #[tokio::test]
 async fn bad_input_gets_a_per_query_error_naming_field_and_value() {
     let dir = tempfile::tempdir().unwrap();
-    let db = common::fixture_db(dir.path()).await;
+    let db = crate::common::fixture_db(dir.path()).await;
     let mut plugin = PluginProcess::start();
     let (from, to) = FIXTURE_BOTH_DAYS;
     let bad = [
@@ -519,7 +524,7 @@ async fn bad_input_gets_a_per_query_error_naming_field_and_value() {
 #[tokio::test]
 async fn a_range_without_data_gives_empty_frames_with_a_notice() {
     let dir = tempfile::tempdir().unwrap();
-    let db = common::fixture_db(dir.path()).await;
+    let db = crate::common::fixture_db(dir.path()).await;
     let plugin = PluginProcess::start();
     // A week in 2001: nothing was stored then.
     let (from, to) = (978_307_200_000, 978_307_200_000 + 7 * DAY);

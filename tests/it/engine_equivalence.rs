@@ -2,8 +2,6 @@
 //! in many variations, runs on both paths over one seeded random database, and the frames
 //! must be equal (apart from the statement each path reports it ran).
 
-mod common;
-
 use std::time::Duration;
 
 use pulso::analysis::Label;
@@ -200,7 +198,7 @@ async fn frame(
         .await
         .unwrap_or_else(|e| panic!("{query}: {e}"));
     let encoded = frames::answer(&answered, &[]).encode("A").unwrap();
-    let mut decoded = common::decode_frame(&encoded);
+    let mut decoded = crate::common::decode_frame(&encoded);
     // Each path reports its own statement; everything else must match.
     decoded["meta"]
         .as_object_mut()

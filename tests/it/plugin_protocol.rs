@@ -1,11 +1,9 @@
 //! The plugin protocol end to end: the real binary, go-plugin's handshake, pluginv2 over gRPC,
 //! and Arrow frames compared with golden files.
 
-mod common;
-
 use std::collections::HashMap;
 
-use common::*;
+use crate::common::*;
 use grafana_plugin_sdk::pluginv2::{self, check_health_response::HealthStatus};
 use serde_json::{json, Value};
 

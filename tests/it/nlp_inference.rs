@@ -1,27 +1,12 @@
 //! Real inference with the built model (`python3 models/build.py`): tokens, embeddings and
 //! probabilities against Python onnxruntime's reference outputs, and bad input per row.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use pulso::nlp::files::default_model_dir;
+use crate::common::model_dir;
 use pulso::nlp::onnx::OnnxSentimentModel;
 use pulso::nlp::{NlpError, SentimentModel, TextError};
 use serde_json::Value;
-
-fn model_dir() -> PathBuf {
-    let dir = std::env::var_os("PULSO_MODEL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
-            default_model_dir()
-        });
-    assert!(
-        dir.join("model.onnx").is_file(),
-        "no built model at {}: run `python3 models/build.py` first",
-        dir.display()
-    );
-    std::fs::canonicalize(dir).unwrap()
-}
 
 fn reference(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap()

@@ -6,14 +6,14 @@
 //! Every test also checks that the API key never shows: not in the plugin's debug logs, not in
 //! a frame, not in an error, and not in the prompt (where it would reach the model provider).
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{context, decode_frame, demo_db, query, query_data, PluginProcess, HOUR, NO_MODEL};
+use crate::common::{
+    context, decode_frame, demo_db, query, query_data, PluginProcess, HOUR, NO_MODEL,
+};
 use grafana_plugin_sdk::pluginv2;
 use pulso::store::{FeedbackWriter, NewFeedback, SourceType, SqliteStore};
 use serde_json::{json, Value};
@@ -419,7 +419,7 @@ impl Harness {
 
 /// The tests' "now": the end of the demo database, so the same rows fall in range on any day.
 fn now_ms() -> i64 {
-    common::demo_end_ms()
+    crate::common::demo_end_ms()
 }
 
 fn assert_no_secret(haystack: &str, what: &str) {

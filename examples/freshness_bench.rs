@@ -29,7 +29,9 @@ struct Args {
     rate: u32,
     #[arg(long, default_value_t = 20)]
     seconds: u32,
-    #[arg(long, default_value = "target/release/pulso")]
+    /// Plugin binary; defaults to the `pulso` built beside this example, wherever the
+    /// target directory is.
+    #[arg(long, default_value_os_t = sibling_plugin())]
     plugin: PathBuf,
     /// How often the "panel" asks for the newest mentions.
     #[arg(long, default_value_t = 100)]
@@ -308,4 +310,12 @@ async fn main() -> anyhow::Result<()> {
     );
     anyhow::ensure!(t.sent.len() == count, "not every mention was sent");
     Ok(())
+}
+
+/// `<target dir>/release/pulso`: examples are built into `<target dir>/release/examples/`.
+fn sibling_plugin() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("pulso")))
+        .unwrap_or_else(|| PathBuf::from("target/release/pulso"))
 }

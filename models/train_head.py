@@ -59,7 +59,8 @@ from collections import Counter, OrderedDict
 
 HERE = os.path.dirname(os.path.abspath(__file__))          # models/
 REPO = os.path.dirname(HERE)
-CACHE = os.path.join(HERE, ".cache")
+sys.path.insert(0, HERE)
+from convert import CACHE_DIR as CACHE  # noqa: E402  (outside the clone: ~/.cache/pulso/models)
 SITE = os.path.join(CACHE, "train-site")
 # Pinned training-only packages, installed (no resolver) into models/.cache/train-site.
 # numpy must equal the build's pin in models/requirements-build.txt: both sites are on sys.path.

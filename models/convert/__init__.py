@@ -8,14 +8,30 @@ Modules:
 
 This file is stdlib-only so build.py can import the paths before the pinned
 packages exist.  The other modules need numpy/onnx/onnxruntime/tokenizers,
-which build.py installs into ``models/.cache/site``; another script uses that
+which build.py installs into ``<cache>/site``; another script uses that
 copy through ``activate()``.
+
+The cache (wheels, the pinned site, the converted encoder) lives outside the
+clone, so a fresh clone on the same machine (CI) reuses it:
+``$PULSO_MODEL_CACHE``, else ``$PULSO_CACHE_DIR/models``, else
+``${XDG_CACHE_HOME:-~/.cache}/pulso/models``.
 """
 import os
 import sys
 
 MODELS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CACHE_DIR = os.path.join(MODELS_DIR, ".cache")
+
+
+def _cache_dir():
+    explicit = os.environ.get("PULSO_MODEL_CACHE")
+    if explicit:
+        return os.path.abspath(explicit)
+    pulso_cache = os.environ.get("PULSO_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "pulso")
+    return os.path.join(os.path.abspath(pulso_cache), "models")
+
+
+CACHE_DIR = _cache_dir()
 SITE_DIR = os.path.join(CACHE_DIR, "site")
 DIST_DIR = os.path.join(MODELS_DIR, "dist")
 LATEST_FILE = os.path.join(DIST_DIR, "latest.json")

@@ -301,7 +301,7 @@ func Test() error {
 	if err := step("cargo fmt --check", func() error { return sh.RunV("cargo", "fmt", "--check") }); err != nil {
 		return err
 	}
-	clippy := []string{"cargo", "clippy", "--all-targets"}
+	clippy := []string{"cargo", "clippy", "--workspace", "--all-targets"}
 	clippyEnv := map[string]string{}
 	if arm64Unavailable() == "" {
 		clippy = append(clippy, "--target", arm64Target)
@@ -315,7 +315,7 @@ func Test() error {
 	// (debug) profile costs CI more than optimised tests save. Examples are left to clippy,
 	// which type-checks them.
 	rustTests := func() error {
-		return sh.RunWithV(map[string]string{"PULSO_REQUIRE_DIST": "1"}, "cargo", "test", "--release", "--lib", "--bins", "--tests")
+		return sh.RunWithV(map[string]string{"PULSO_REQUIRE_DIST": "1"}, "cargo", "test", "--release", "--workspace", "--lib", "--bins", "--tests")
 	}
 	if err := step("cargo test --release", rustTests); err != nil {
 		return err

@@ -23,11 +23,12 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use clap::Parser;
 use grafana_plugin_sdk::pluginv2;
-use pulso::demo::database::write_demo;
-use pulso::demo::fixture::FIXTURE_MODEL_ID;
-use pulso::demo::DemoOptions;
-use pulso::store::sql::{Bind, Statement};
-use pulso::store::{RecordStore, SqliteStore};
+use pulso_demo::database::write_demo;
+use pulso_demo::fixture::FIXTURE_MODEL_ID;
+use pulso_demo::DemoOptions;
+use pulso_sqlite::sql::{Bind, Statement};
+use pulso_sqlite::SqliteStore;
+use pulso_store::RecordStore;
 use serde_json::{json, Value};
 use tonic::transport::Channel;
 
@@ -742,7 +743,7 @@ async fn main() -> anyhow::Result<()> {
     for i in 0..10 {
         let before = counted(&mut plugin, recent).await?;
         let started = Instant::now();
-        let mut row = pulso::demo::generate(&DemoOptions {
+        let mut row = pulso_demo::generate(&DemoOptions {
             rows: 1,
             days: 1,
             seed: now as u64 + i,
@@ -751,7 +752,7 @@ async fn main() -> anyhow::Result<()> {
         .next()
         .context("a row")?;
         row.external_id = format!("bench-external-{now}-{i}");
-        pulso::store::FeedbackWriter::insert_feedback(&writer, &[row]).await?;
+        pulso_store::FeedbackWriter::insert_feedback(&writer, &[row]).await?;
         while counted(&mut plugin, recent).await? <= before {
             if started.elapsed() > Duration::from_secs(10) {
                 bail!("an externally written row was not counted within 10 s");

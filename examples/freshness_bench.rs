@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 use grafana_plugin_sdk::pluginv2;
-use pulso::demo::{generate, DemoOptions};
-use pulso::nlp::files::default_model_dir;
+use pulso_demo::{generate, DemoOptions};
+use pulso_nlp::files::default_model_dir;
 use serde_json::json;
 use tonic::transport::Channel;
 

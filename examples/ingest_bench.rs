@@ -2,7 +2,7 @@
 //! run on the same file:
 //! - parse only: the csv crate reading every record (the floor for any CSV import);
 //! - store only: the same rows, already normalised, written through the store's batch API;
-//! - full import: `pulso::ingest::ingest` (parse, map, NFC, redact, regions, times, language,
+//! - full import: `pulso_ingest::ingest` (parse, map, NFC, redact, regions, times, language,
 //!   dedup, one transaction), what `pulso ingest` runs.
 //!
 //! `cargo run --release --example ingest_bench -- --rows 1000000`
@@ -13,9 +13,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
-use pulso::demo::{generate, DemoOptions};
-use pulso::ingest::{ingest, IngestOptions, IngestProgress, InputFormat, Mapping};
-use pulso::store::{FeedbackWriter, SqliteStore};
+use pulso_demo::{generate, DemoOptions};
+use pulso_ingest::{ingest, IngestOptions, IngestProgress, InputFormat, Mapping};
+use pulso_sqlite::SqliteStore;
+use pulso_store::FeedbackWriter;
 
 #[derive(Parser)]
 struct Args {

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use pulso::demo::{generate, DemoOptions};
-use pulso::nlp::files::default_model_dir;
-use pulso::nlp::onnx::OnnxSentimentModel;
-use pulso::nlp::SentimentModel;
+use pulso_demo::{generate, DemoOptions};
+use pulso_nlp::files::default_model_dir;
+use pulso_nlp::onnx::OnnxSentimentModel;
+use pulso_nlp::SentimentModel;
 use serde_json::json;
 
 #[derive(Parser)]

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use pulso::ingest::fields::{parse_delimiter, parse_scale};
-use pulso::ingest::{ingest, IngestOptions, IngestProgress, IngestReport, InputFormat, Mapping};
-use pulso::store::SqliteStore;
+use pulso_ingest::fields::{parse_delimiter, parse_scale};
+use pulso_ingest::{ingest, IngestOptions, IngestProgress, IngestReport, InputFormat, Mapping};
+use pulso_sqlite::SqliteStore;
 
 /// Issues printed per file; `--report` has them all.
 const PRINTED_ISSUES: usize = 20;

@@ -7,16 +7,17 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use pulso::demo::database::write_demo;
-use pulso::demo::fixture::FIXTURE_MODEL_ID;
-use pulso::demo::{DemoOptions, DEFAULT_DAYS, DEFAULT_ROWS, DEFAULT_SEED};
-use pulso::nlp::batch_file::score_file;
-use pulso::nlp::files::default_model_dir;
-use pulso::nlp::onnx::OnnxSentimentModel;
-use pulso::nlp::queue::ScoringQueue;
-use pulso::nlp::SentimentModel;
-use pulso::scoring::{score_next_batch, ScoringStats};
-use pulso::store::{FeedbackWriter, RecordStore, SqliteStore};
+use pulso_demo::database::write_demo;
+use pulso_demo::fixture::FIXTURE_MODEL_ID;
+use pulso_demo::{DemoOptions, DEFAULT_DAYS, DEFAULT_ROWS, DEFAULT_SEED};
+use pulso_nlp::batch_file::score_file;
+use pulso_nlp::files::default_model_dir;
+use pulso_nlp::onnx::OnnxSentimentModel;
+use pulso_nlp::queue::ScoringQueue;
+use pulso_nlp::SentimentModel;
+use pulso_scoring::{score_next_batch, ScoringStats};
+use pulso_sqlite::SqliteStore;
+use pulso_store::{FeedbackWriter, RecordStore};
 use tracing_subscriber::prelude::*;
 
 mod ingest_cli;
@@ -192,7 +193,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         None => {
             memory::manage();
-            pulso::plugin::serve().await?
+            pulso_plugin::serve().await?
         }
         Some(Command::Demo {
             db,

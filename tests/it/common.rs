@@ -10,10 +10,9 @@ use grafana_plugin_sdk::arrow2::array::{Array, PrimitiveArray, Utf8Array};
 use grafana_plugin_sdk::arrow2::datatypes::DataType;
 use grafana_plugin_sdk::arrow2::io::ipc::read::{read_file_metadata, FileReader};
 use grafana_plugin_sdk::pluginv2;
-use pulso::analysis::Label;
-use pulso::store::{
-    FeedbackWriter, NewAspectScore, NewFeedback, NewScore, SourceType, SqliteStore,
-};
+use pulso_core::analysis::Label;
+use pulso_sqlite::SqliteStore;
+use pulso_store::{FeedbackWriter, NewAspectScore, NewFeedback, NewScore, SourceType};
 use serde_json::{json, Value};
 use tonic::transport::Channel;
 
@@ -151,7 +150,7 @@ pub fn model_dir() -> PathBuf {
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
         .or_else(|| {
-            pulso::nlp::files::latest_build(
+            pulso_nlp::files::latest_build(
                 &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/dist"),
             )
         })
@@ -249,7 +248,7 @@ pub async fn fixture_db(dir: &Path) -> PathBuf {
             redactions: 0,
             event_time_ms: FIXTURE_START_MS + (i as i64) * 2 * HOUR,
             external_id: format!("fx-{i}"),
-            terms: pulso::analysis::terms::term_hashes(
+            terms: pulso_core::analysis::terms::term_hashes(
                 texts[i % 6],
                 if i % 6 == 5 { "en" } else { "es" },
             ),
@@ -282,7 +281,7 @@ pub async fn fixture_db(dir: &Path) -> PathBuf {
         .iter()
         .flat_map(|s| {
             let text = texts[(s.feedback_id as usize - 1) % 6];
-            pulso::analysis::aspects::aspects_of(text)
+            pulso_core::analysis::aspects::aspects_of(text)
                 .into_iter()
                 .map(move |aspect| NewAspectScore {
                     feedback_id: s.feedback_id,

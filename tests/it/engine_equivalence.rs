@@ -4,15 +4,16 @@
 
 use std::time::Duration;
 
-use pulso::analysis::Label;
-use pulso::analytics::{Analytics, MirrorStatus};
-use pulso::demo::database::write_demo;
-use pulso::demo::fixture::{fixture_score, FIXTURE_MODEL_ID};
-use pulso::demo::{DemoOptions, Polarity};
-use pulso::plugin::frames;
-use pulso::query::{parse_query, QueryInput};
-use pulso::service::{answer_query, QueryContext};
-use pulso::store::{FeedbackReader, FeedbackWriter, RecordStore, SqliteStore};
+use pulso_analytics::{Analytics, MirrorStatus};
+use pulso_core::analysis::Label;
+use pulso_core::query::{parse_query, QueryInput};
+use pulso_demo::database::write_demo;
+use pulso_demo::fixture::{fixture_score, FIXTURE_MODEL_ID};
+use pulso_demo::{DemoOptions, Polarity};
+use pulso_plugin::frames;
+use pulso_service::{answer_query, QueryContext};
+use pulso_sqlite::SqliteStore;
+use pulso_store::{FeedbackReader, FeedbackWriter, RecordStore};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};

@@ -15,7 +15,8 @@ use crate::common::{
     context, decode_frame, demo_db, query, query_data, PluginProcess, HOUR, NO_MODEL,
 };
 use grafana_plugin_sdk::pluginv2;
-use pulso::store::{FeedbackWriter, NewFeedback, SourceType, SqliteStore};
+use pulso_sqlite::SqliteStore;
+use pulso_store::{FeedbackWriter, NewFeedback, SourceType};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -562,7 +563,7 @@ fn feedback_row(external_id: &str, text: &str, minutes_ago: i64) -> NewFeedback 
         redactions: 0,
         event_time_ms: now_ms() - minutes_ago * 60_000,
         external_id: external_id.to_string(),
-        terms: pulso::analysis::terms::term_hashes(text, "es"),
+        terms: pulso_core::analysis::terms::term_hashes(text, "es"),
     }
 }
 

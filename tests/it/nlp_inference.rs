@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use crate::common::model_dir;
-use pulso::nlp::onnx::OnnxSentimentModel;
-use pulso::nlp::{NlpError, SentimentModel, TextError};
+use pulso_nlp::onnx::OnnxSentimentModel;
+use pulso_nlp::{NlpError, SentimentModel, TextError};
 use serde_json::Value;
 
 fn reference(dir: &Path) -> Value {

@@ -20,9 +20,10 @@ use std::path::{Path, PathBuf};
 
 use crate::common::*;
 use grafana_plugin_sdk::pluginv2;
-use pulso::analysis::aspects::aspects_of;
-use pulso::analysis::Label;
-use pulso::store::{FeedbackWriter, NewAspectScore, NewScore, SqliteStore};
+use pulso_core::analysis::aspects::aspects_of;
+use pulso_core::analysis::Label;
+use pulso_sqlite::SqliteStore;
+use pulso_store::{FeedbackWriter, NewAspectScore, NewScore};
 use serde_json::{json, Map, Value};
 
 /// Where docker-compose mounts this repository's `provisioning/` folder in Grafana.

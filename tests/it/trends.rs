@@ -188,8 +188,8 @@ async fn the_planted_delivery_slump_is_found() {
         .map(|v| v.as_i64().unwrap())
         .collect();
     assert_eq!(ids.len(), 3, "{arequipa}");
-    let store = pulso::store::SqliteStore::open(&db).await.unwrap();
-    let cited = pulso::store::FeedbackReader::mentions_by_id(&store, &ids)
+    let store = pulso_sqlite::SqliteStore::open(&db).await.unwrap();
+    let cited = pulso_store::FeedbackReader::mentions_by_id(&store, &ids)
         .await
         .unwrap();
     assert_eq!(cited.len(), 3);
@@ -320,7 +320,7 @@ async fn offline_insights_cite_central_mentions_that_exist() {
             .any(|f| COMPLAINT_STEMS.iter().any(|s| f.contains(s)) || f.contains("Delivery")),
         "the delivery slump is not among the findings: {findings:?}"
     );
-    let store = pulso::store::SqliteStore::open(&db).await.unwrap();
+    let store = pulso_sqlite::SqliteStore::open(&db).await.unwrap();
     for (finding, ids) in findings.iter().zip(strings(&frame, "evidenceIds")) {
         let ids: Vec<i64> = ids
             .split(", ")
@@ -328,7 +328,7 @@ async fn offline_insights_cite_central_mentions_that_exist() {
             .map(|s| s.parse().unwrap())
             .collect();
         assert!(!ids.is_empty() && ids.len() <= 3, "{finding}: {ids:?}");
-        let found = pulso::store::FeedbackReader::mentions_by_id(&store, &ids)
+        let found = pulso_store::FeedbackReader::mentions_by_id(&store, &ids)
             .await
             .unwrap();
         assert_eq!(
@@ -357,7 +357,8 @@ const FIXTURE_BOTH_DAYS: (i64, i64) = (
 /// Eight complaints about cold chicken within two hours of day 2, on top of the fixture's
 /// steady two-hourly rows: a rising term, a spike and a driver for the golden frames.
 async fn plant_a_burst(db: &Path) {
-    use pulso::store::{FeedbackWriter, NewFeedback, SourceType, SqliteStore};
+    use pulso_sqlite::SqliteStore;
+    use pulso_store::{FeedbackWriter, NewFeedback, SourceType};
     let store = SqliteStore::open(db).await.unwrap();
     let rows: Vec<NewFeedback> = (0..8)
         .map(|i| NewFeedback {
@@ -384,7 +385,7 @@ async fn plant_a_burst(db: &Path) {
             terms: Vec::new(),
         })
         .map(|mut row| {
-            row.terms = pulso::analysis::terms::term_hashes(&row.text, &row.language);
+            row.terms = pulso_core::analysis::terms::term_hashes(&row.text, &row.language);
             row
         })
         .collect();

@@ -1,0 +1,136 @@
+//! Counters served through CollectMetrics in Prometheus text format.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use pulso_core::query::Query;
+
+#[derive(Default)]
+struct PerType {
+    queries: AtomicU64,
+    errors: AtomicU64,
+    micros: AtomicU64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    per_type: [PerType; Query::TYPES.len() + 1],
+    /// Rows pushed through POST /feedback: stored, duplicate, rejected.
+    ingested: [AtomicU64; 3],
+    redactions: AtomicU64,
+}
+
+/// The last index collects queries that failed before their type was known.
+const UNPARSED: usize = Query::TYPES.len();
+
+fn type_index(query_type: Option<&str>) -> usize {
+    query_type
+        .and_then(|t| Query::TYPES.iter().position(|known| *known == t))
+        .unwrap_or(UNPARSED)
+}
+
+impl Metrics {
+    pub fn record(&self, query_type: Option<&str>, elapsed: Duration, failed: bool) {
+        let entry = &self.per_type[type_index(query_type)];
+        entry.queries.fetch_add(1, Ordering::Relaxed);
+        entry
+            .micros
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        if failed {
+            entry.errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts what one POST /feedback did (nothing when it was turned away as a whole).
+    pub fn record_ingest(&self, stored: u64, duplicates: u64, rejected: u64, redactions: u64) {
+        for (counter, value) in self.ingested.iter().zip([stored, duplicates, rejected]) {
+            counter.fetch_add(value, Ordering::Relaxed);
+        }
+        self.redactions.fetch_add(redactions, Ordering::Relaxed);
+    }
+
+    pub fn prometheus_text(&self) -> String {
+        let names = Query::TYPES.iter().copied().chain(["invalid"]);
+        let mut out = String::new();
+        let sections = [
+            (
+                "pulso_queries_total",
+                "counter",
+                "Queries answered, by query type.",
+            ),
+            (
+                "pulso_query_errors_total",
+                "counter",
+                "Queries that returned an error, by query type.",
+            ),
+            (
+                "pulso_query_duration_seconds_total",
+                "counter",
+                "Time spent answering queries, by query type.",
+            ),
+        ];
+        for (index, (metric, kind, help)) in sections.iter().enumerate() {
+            let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} {kind}");
+            for (entry, name) in self.per_type.iter().zip(names.clone()) {
+                let value = match index {
+                    0 => entry.queries.load(Ordering::Relaxed).to_string(),
+                    1 => entry.errors.load(Ordering::Relaxed).to_string(),
+                    _ => format!("{}", entry.micros.load(Ordering::Relaxed) as f64 / 1e6),
+                };
+                let _ = writeln!(out, "{metric}{{query_type=\"{name}\"}} {value}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP pulso_feedback_rows_total Rows pushed through POST /feedback, by outcome.\n# TYPE pulso_feedback_rows_total counter"
+        );
+        for (counter, outcome) in self
+            .ingested
+            .iter()
+            .zip(["stored", "duplicate", "rejected"])
+        {
+            let _ = writeln!(
+                out,
+                "pulso_feedback_rows_total{{outcome=\"{outcome}\"}} {}",
+                counter.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP pulso_feedback_redactions_total Pieces of personal data replaced in pushed feedback.\n# TYPE pulso_feedback_redactions_total counter\npulso_feedback_redactions_total {}",
+            self.redactions.load(Ordering::Relaxed)
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_by_type() {
+        let metrics = Metrics::default();
+        metrics.record(Some("mentions"), Duration::from_millis(1500), false);
+        metrics.record(Some("mentions"), Duration::from_millis(500), true);
+        metrics.record(None, Duration::ZERO, true);
+        let text = metrics.prometheus_text();
+        assert!(
+            text.contains("pulso_queries_total{query_type=\"mentions\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pulso_query_errors_total{query_type=\"mentions\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pulso_query_duration_seconds_total{query_type=\"mentions\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("pulso_query_errors_total{query_type=\"invalid\"} 1\n"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,178 @@
+//! Data source instances: each configured Pulso data source gets its own record store,
+//! analytics mirror, scorer and term indexer, made again when its settings change.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use thiserror::Error;
+use tokio::sync::Mutex;
+
+use super::settings::{Settings, SettingsError};
+use super::DataSource;
+use pulso_analytics::Analytics;
+use pulso_ingest::backfill::index_missing_terms;
+use pulso_nlp::onnx::OnnxSentimentModel;
+use pulso_nlp::queue::ScoringQueue;
+use pulso_nlp::SentimentModel;
+use pulso_scoring::{self as scoring, ScoringStats};
+use pulso_sqlite::SqliteStore;
+use pulso_store::{RecordStore, StoreError};
+
+/// Requests that may wait for the model before callers are held back.
+const QUEUE_CAPACITY: usize = 64;
+const MAX_BATCH_TEXTS: usize = 256;
+const TERM_INDEX_BATCH: u32 = 2_000;
+
+#[derive(Debug, Error)]
+pub enum InstanceError {
+    #[error(
+        "the request carries no data source settings: call Pulso through a configured data source"
+    )]
+    MissingSettings,
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("cannot create the default database folder {folder}: {source}. Set sqlitePath in the data source settings to a writable location")]
+    DefaultFolder {
+        folder: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The model behind an instance, or why there is none.
+pub type ModelState = Result<(ScoringQueue, Arc<ScoringStats>), String>;
+
+/// One data source's running parts.
+pub struct Instance {
+    pub settings: Settings,
+    pub store: Arc<dyn RecordStore>,
+    pub analytics: Analytics,
+    pub model: ModelState,
+    updated_ms: i64,
+    scorer: Option<tokio::task::JoinHandle<()>>,
+    term_indexer: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if let Some(scorer) = &self.scorer {
+            scorer.abort();
+        }
+        self.term_indexer.abort();
+    }
+}
+
+impl Instance {
+    /// Tells the scorer and the mirror that rows were written here.
+    pub fn rows_written(&self) {
+        if let Ok((_, stats)) = &self.model {
+            stats.wake();
+        }
+        self.analytics.wake();
+    }
+}
+
+#[derive(Default)]
+pub struct Instances {
+    by_datasource: Mutex<HashMap<(i64, String), Arc<Instance>>>,
+    /// Models are shared by every data source that uses the same folder.
+    models: Mutex<HashMap<PathBuf, ScoringQueue>>,
+}
+
+impl Instances {
+    /// The instance for a data source, made on first use. Failures are not cached, so fixing
+    /// the settings or the folder takes effect on the next request.
+    pub async fn get(&self, source: &DataSource<'_>) -> Result<Arc<Instance>, InstanceError> {
+        let settings = Settings::load(source.json_data, source.secure)?;
+        let key = (source.id, source.uid.to_string());
+        let mut instances = self.by_datasource.lock().await;
+        if let Some(instance) = instances.get(&key) {
+            if instance.updated_ms == source.updated_ms && instance.settings == settings {
+                return Ok(instance.clone());
+            }
+        }
+        let storage = &settings.storage;
+        if storage.is_default_path {
+            if let Some(folder) = storage.sqlite_path.parent() {
+                std::fs::create_dir_all(folder).map_err(|source| InstanceError::DefaultFolder {
+                    folder: folder.to_path_buf(),
+                    source,
+                })?;
+            }
+        }
+        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::open(&storage.sqlite_path).await?);
+        let model: ModelState = self
+            .model(&settings.model_dir)
+            .await
+            .map(|queue| (queue, Arc::new(ScoringStats::default())));
+        let analytics = Analytics::start(store.clone());
+        let scorer = match &model {
+            Ok((queue, stats)) => Some(scoring::spawn(store.clone(), queue.clone(), stats.clone())),
+            Err(reason) => {
+                tracing::warn!(%reason, "sentiment model unavailable; queries without sentiment still work");
+                None
+            }
+        };
+        let instance = Arc::new(Instance {
+            term_indexer: spawn_term_indexer(store.clone()),
+            settings,
+            store,
+            analytics,
+            model,
+            updated_ms: source.updated_ms,
+            scorer,
+        });
+        instances.insert(key, instance.clone());
+        Ok(instance)
+    }
+
+    async fn model(&self, dir: &Path) -> Result<ScoringQueue, String> {
+        let mut models = self.models.lock().await;
+        if let Some(queue) = models.get(dir) {
+            return Ok(queue.clone());
+        }
+        let owned = dir.to_path_buf();
+        // Loading reads ~120 MB and builds the graph: keep it off the async threads.
+        let loaded = tokio::task::spawn_blocking(move || OnnxSentimentModel::load(&owned, 2))
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string()))
+            .and_then(|model| {
+                if model.labels().is_empty() {
+                    Err(pulso_nlp::NlpError::NoHead {
+                        path: model.files().dir.clone(),
+                    }
+                    .to_string())
+                } else {
+                    Ok(ScoringQueue::start(
+                        Arc::new(model),
+                        QUEUE_CAPACITY,
+                        MAX_BATCH_TEXTS,
+                    ))
+                }
+            });
+        if let Ok(queue) = &loaded {
+            models.insert(dir.to_path_buf(), queue.clone());
+        }
+        loaded
+    }
+}
+
+/// Computes terms for rows stored before term indexing existed; new rows get theirs when
+/// they are ingested, so this finishes and stops.
+fn spawn_term_indexer(store: Arc<dyn RecordStore>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match index_missing_terms(store.as_ref(), TERM_INDEX_BATCH).await {
+                Ok(0) => break,
+                Ok(rows) => tracing::debug!(rows, "indexed terms"),
+                Err(error) => {
+                    tracing::warn!(%error, "term indexing failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+                }
+            }
+        }
+    })
+}

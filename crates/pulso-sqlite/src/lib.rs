@@ -1,0 +1,10 @@
+//! The SQLite record store: the system of record behind the `pulso-store` traits, embedded in
+//! the plugin. It knows SQL and nothing about text analysis.
+
+mod raw;
+pub mod sql;
+mod sqlite;
+mod terms;
+
+pub use raw::RawRow;
+pub use sqlite::SqliteStore;

@@ -1,0 +1,1234 @@
+//! The embedded SQLite store (WAL, migrations embedded in the binary).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{
+    Arguments, ConnectOptions, Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool,
+};
+
+use crate::raw::{self, Cursor, RawDb, RawRow};
+use crate::sql::{self, Bind, Statement};
+use crate::terms::{latest_rows_with_terms, tally_term_rows, TermRow};
+use pulso_core::analysis::{terms, text::fold_for_search, Aspect, Label};
+use pulso_core::query::{
+    BucketCells, Dimension, DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery,
+    DistributionRow, Filters, MentionRow, Mentions, MentionsQuery, TimeRange, Timeseries,
+    TimeseriesQuery,
+};
+use pulso_store::{
+    AspectCount, AspectCounts, AspectScan, FeedAspect, FeedCursor, FeedRow, FeedSink,
+    FeedbackBatch, FeedbackReader, FeedbackWriter, InsertReport, NewAspectScore, NewFeedback,
+    NewScore, RecordStore, SampleScan, StoreError, StoreHealth, TermSampleScan, TermScan,
+    TermTallies,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// SQLite allows 32,766 bound values per statement; 17 columns a row keeps well under it.
+const INSERT_ROWS_PER_STATEMENT: usize = 500;
+const MAX_TEXT_BYTES: usize = 100_000;
+/// Takes the next revision; being a write, it also takes the write lock at once, so a
+/// transaction that starts with it never fails to upgrade from a stale read.
+const NEXT_REVISION: &str =
+    "UPDATE store_revision SET value = value + 1 WHERE id = 1 RETURNING value";
+const ACTIVE_MODEL: &str = "SELECT value FROM settings WHERE key = 'active_model_id'";
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// For the dedicated connection each write batch opens.
+    options: SqliteConnectOptions,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// The folder must already exist, so a typo in `sqlitePath` is reported, not papered over.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !folder.is_dir() {
+                return Err(StoreError::FolderMissing {
+                    path: path.to_path_buf(),
+                    folder: folder.to_path_buf(),
+                });
+            }
+        }
+        let open_error = |source: sqlx::Error| StoreError::Open {
+            path: path.to_path_buf(),
+            source: source.into(),
+        };
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(open_error)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            // Panels read the analytics mirror, so the record store's pooled connections keep
+            // small caches: 16 MiB each, and no memory map that would count in the plugin's RSS.
+            .pragma("cache_size", "-16384")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(open_error)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                path: path.to_path_buf(),
+                source: source.into(),
+            })?;
+        let store = Self {
+            pool,
+            options,
+            path: path.to_path_buf(),
+        };
+        store.expire_stale_terms().await?;
+        Ok(store)
+    }
+
+    /// Term hashes made by another tokeniser version would count the wrong terms: drop them,
+    /// and the background indexer recomputes them.
+    async fn expire_stale_terms(&self) -> Result<(), StoreError> {
+        let version: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'terms_version'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::query)?;
+        if version.as_deref() == Some(terms::TERMS_VERSION) {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
+        sqlx::query("UPDATE feedback SET terms = NULL, revision = ? WHERE terms IS NOT NULL")
+            .bind(revision)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('terms_version', ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(terms::TERMS_VERSION)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query)?;
+        tx.commit().await.map_err(StoreError::query)?;
+        Ok(())
+    }
+
+    /// Closes every connection; the last one checkpoints the WAL into the database file, so a
+    /// finished import leaves no large `-wal` file behind.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The pool, for benchmarks that run the same SQL without the plugin around it.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Runs a generated statement and returns its rows.
+    pub async fn fetch(&self, statement: &Statement) -> Result<Vec<SqliteRow>, StoreError> {
+        let mut args = SqliteArguments::default();
+        for bind in &statement.binds {
+            let added = match bind {
+                Bind::Int(v) => args.add(*v),
+                Bind::Real(v) => args.add(*v),
+                Bind::Text(v) => args.add(v.clone()),
+            };
+            added
+                .map_err(sqlx::Error::Encode)
+                .map_err(StoreError::query)?;
+        }
+        Ok(sqlx::query_with(&statement.sql, args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query)?)
+    }
+
+    async fn count(&self, sql: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::query)?)
+    }
+
+    /// Runs `work` on one pooled connection's raw handle.
+    async fn with_raw<T>(
+        &self,
+        work: impl FnOnce(RawDb) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut connection = self.pool.acquire().await.map_err(StoreError::query)?;
+        let mut handle = connection.lock_handle().await.map_err(StoreError::query)?;
+        let db = RawDb(handle.as_raw_handle().as_ptr());
+        let run = move || work(db);
+        // The C calls block; tell a multi-threaded runtime so it moves other tasks away.
+        match tokio::runtime::Handle::current().runtime_flavor() {
+            tokio::runtime::RuntimeFlavor::CurrentThread => run(),
+            _ => tokio::task::block_in_place(run),
+        }
+    }
+
+    /// Runs a statement through SQLite's C API and calls `each` per row.
+    pub async fn for_each_row(
+        &self,
+        statement: &Statement,
+        each: impl FnMut(&RawRow<'_>),
+    ) -> Result<(), StoreError> {
+        self.with_raw(|db| raw::query(db, statement, each)).await
+    }
+
+    async fn fetch_mentions(&self, statement: &Statement) -> Result<Vec<MentionRow>, StoreError> {
+        Ok(self
+            .fetch(statement)
+            .await?
+            .iter()
+            .map(mention_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::query)?)
+    }
+
+    /// The rows of a range that match the filters and have terms, in (time, id) order, and
+    /// how many matching rows have none yet. Two sequential reads instead of one scattered
+    /// one: the matching rows from the covering index, then the range's hashes from the
+    /// time-clustered terms table.
+    async fn term_rows(
+        &self,
+        range: TimeRange,
+        filters: &Filters,
+        group_by: Option<Dimension>,
+    ) -> Result<(Vec<TermRow>, u64, String), StoreError> {
+        let matching = sql::term_rows(range, filters, group_by);
+        let slices = sql::term_slices(range);
+        let (rows, wanted) = self
+            .with_raw(|db| {
+                let mut wanted: std::collections::HashMap<i64, (Option<String>, Option<f64>)> =
+                    std::collections::HashMap::new();
+                raw::query(db, &matching, |row| {
+                    wanted.insert(row.int(0), (row.text(1).map(str::to_string), row.real(2)));
+                })?;
+                let mut rows = Vec::with_capacity(wanted.len());
+                if !wanted.is_empty() {
+                    raw::query(db, &slices, |row| {
+                        let id = row.int(0);
+                        if let Some((group, score)) = wanted.get(&id) {
+                            rows.push(TermRow {
+                                id,
+                                time_ms: row.int(1),
+                                group: group.clone(),
+                                hashes: terms::decode(row.bytes(2)).collect(),
+                                score: *score,
+                            });
+                        }
+                    })?;
+                }
+                Ok((rows, wanted.len()))
+            })
+            .await?;
+        let unindexed = (wanted - rows.len()) as u64;
+        Ok((
+            rows,
+            unindexed,
+            format!("{}\n{}", matching.describe(), slices.describe()),
+        ))
+    }
+}
+
+fn mention_row(row: &SqliteRow) -> Result<MentionRow, sqlx::Error> {
+    Ok(MentionRow {
+        time_ms: row.try_get(0)?,
+        id: row.try_get(1)?,
+        text: row.try_get(2)?,
+        source_type: row.try_get(3)?,
+        platform: row.try_get(4)?,
+        region: row.try_get(5)?,
+        category: row.try_get(6)?,
+        brand: row.try_get(7)?,
+        label: row
+            .try_get::<Option<String>, _>(8)?
+            .as_deref()
+            .and_then(Label::from_name),
+        score: row.try_get(9)?,
+        confidence: row.try_get(10)?,
+        language: row.try_get(11)?,
+    })
+}
+
+fn validate_row(index: usize, row: &NewFeedback) -> Result<(), StoreError> {
+    let invalid = |field, reason: String| StoreError::InvalidRow {
+        row: index,
+        field,
+        reason,
+    };
+    if row.text.trim().is_empty() {
+        return Err(invalid("text", "it is empty".to_string()));
+    }
+    if row.text.len() > MAX_TEXT_BYTES {
+        return Err(invalid(
+            "text",
+            format!(
+                "it has {} bytes, more than {MAX_TEXT_BYTES}",
+                row.text.len()
+            ),
+        ));
+    }
+    for (field, value) in [
+        ("platform", &row.platform),
+        ("region", &row.region),
+        ("category", &row.category),
+        ("brand", &row.brand),
+        ("language", &row.language),
+        ("external_id", &row.external_id),
+    ] {
+        if value.trim().is_empty() {
+            return Err(invalid(field, "it is empty".to_string()));
+        }
+    }
+    if let Some(rating) = row.rating {
+        if !(0.0..=10.0).contains(&rating) {
+            return Err(invalid("rating", format!("{rating} is outside 0 to 10")));
+        }
+    }
+    if chrono::DateTime::from_timestamp_millis(row.event_time_ms).is_none() {
+        return Err(invalid(
+            "event_time",
+            format!("{} is not a valid time", row.event_time_ms),
+        ));
+    }
+    Ok(())
+}
+
+/// Page cache of a write batch's connection, in KiB; pages are allocated only as used.
+const BATCH_CACHE_KIB: u32 = 256 * 1024;
+
+/// One open write transaction; dropping it without `commit` rolls everything back.
+struct SqliteBatch {
+    connection: SqliteConnection,
+    ingest_time_ms: i64,
+    /// The revision every row of this batch is tagged with.
+    revision: i64,
+    /// Rows offered so far, so validation errors carry the row's place in the whole batch.
+    rows_seen: usize,
+}
+
+#[async_trait]
+impl FeedbackBatch for SqliteBatch {
+    async fn insert(&mut self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError> {
+        for (index, row) in rows.iter().enumerate() {
+            validate_row(self.rows_seen + index, row)?;
+        }
+        self.rows_seen += rows.len();
+        let mut inserted = 0u64;
+        let mut last_id = None;
+        for chunk in rows.chunks(INSERT_ROWS_PER_STATEMENT) {
+            // OR IGNORE rather than ON CONFLICT DO NOTHING: a multi-row statement that may
+            // abort makes SQLite copy every page it touches into a statement journal, which
+            // cost more than the inserts. Rows are validated above, so the only constraint
+            // left to ignore is the duplicate (platform, external_id); a trigger's RAISE(ABORT)
+            // still aborts.
+            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT OR IGNORE INTO feedback (source_type, platform, region, city, category, \
+                 brand, product, language, text, text_folded, rating, rating_raw, redactions, \
+                 event_time_ms, ingest_time_ms, external_id, terms, revision) ",
+            );
+            builder.push_values(chunk, |mut b, row| {
+                b.push_bind(row.source_type.as_str())
+                    .push_bind(&row.platform)
+                    .push_bind(&row.region)
+                    .push_bind(&row.city)
+                    .push_bind(&row.category)
+                    .push_bind(&row.brand)
+                    .push_bind(&row.product)
+                    .push_bind(&row.language)
+                    .push_bind(&row.text)
+                    .push_bind(fold_for_search(&row.text))
+                    .push_bind(row.rating)
+                    .push_bind(&row.rating_raw)
+                    .push_bind(i64::from(row.redactions))
+                    .push_bind(row.event_time_ms)
+                    .push_bind(self.ingest_time_ms)
+                    .push_bind(&row.external_id)
+                    .push_bind(terms::encode(&row.terms))
+                    .push_bind(self.revision);
+            });
+            let done = builder
+                .build()
+                .execute(&mut self.connection)
+                .await
+                .map_err(StoreError::query)?;
+            inserted += done.rows_affected();
+            last_id = Some(done.last_insert_rowid());
+        }
+        let duplicates = rows.len() as u64 - inserted;
+        Ok(InsertReport {
+            inserted,
+            duplicates,
+            // This transaction holds the write lock and skipped no row, so the ids it gave
+            // are consecutive, in row order.
+            first_id: last_id
+                .filter(|_| duplicates == 0 && inserted > 0)
+                .map(|last| last - inserted as i64 + 1),
+        })
+    }
+
+    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        sqlx::query("COMMIT")
+            .execute(&mut self.connection)
+            .await
+            .map_err(StoreError::query)?;
+        Ok(self.connection.close().await.map_err(StoreError::query)?)
+    }
+
+    async fn rollback(mut self: Box<Self>) -> Result<(), StoreError> {
+        sqlx::query("ROLLBACK")
+            .execute(&mut self.connection)
+            .await
+            .map_err(StoreError::query)?;
+        Ok(self.connection.close().await.map_err(StoreError::query)?)
+    }
+}
+
+#[async_trait]
+impl FeedbackWriter for SqliteStore {
+    async fn begin_batch(&self) -> Result<Box<dyn FeedbackBatch>, StoreError> {
+        // Its own connection, so a large import gets a large page cache without the pooled
+        // connections keeping it: with a small cache, SQLite spills the open transaction to
+        // the WAL and reads it back over and over. Closing the connection without COMMIT (a
+        // dropped batch, a crash) rolls everything back.
+        let mut connection = self
+            .options
+            .clone()
+            .pragma("cache_size", format!("-{BATCH_CACHE_KIB}"))
+            .connect()
+            .await
+            .map_err(StoreError::query)?;
+        // IMMEDIATE takes the write lock now rather than failing to upgrade mid-batch.
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut connection)
+            .await
+            .map_err(StoreError::query)?;
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut connection)
+            .await
+            .map_err(StoreError::query)?;
+        Ok(Box::new(SqliteBatch {
+            connection,
+            ingest_time_ms: chrono::Utc::now().timestamp_millis(),
+            revision,
+            rows_seen: 0,
+        }))
+    }
+
+    async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, text FROM feedback WHERE label IS NULL ORDER BY id LIMIT ?")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::query)?,
+        )
+    }
+
+    async fn insert_analysis(
+        &self,
+        model_id: &str,
+        scores: &[NewScore],
+        aspects: &[NewAspectScore],
+    ) -> Result<(), StoreError> {
+        let scored_at_ms = chrono::Utc::now().timestamp_millis();
+        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
+        let active: Option<String> = sqlx::query_scalar(ACTIVE_MODEL)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
+        for chunk in scores.chunks(INSERT_ROWS_PER_STATEMENT) {
+            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT OR REPLACE INTO scores (model_id, feedback_id, label, score, p_negative, \
+                 p_neutral, p_positive, confidence, scored_at_ms) ",
+            );
+            builder.push_values(chunk, |mut b, s| {
+                b.push_bind(model_id)
+                    .push_bind(s.feedback_id)
+                    .push_bind(s.label.name())
+                    .push_bind(s.score)
+                    .push_bind(s.p_negative)
+                    .push_bind(s.p_neutral)
+                    .push_bind(s.p_positive)
+                    .push_bind(s.confidence())
+                    .push_bind(scored_at_ms);
+            });
+            builder
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query)?;
+            if active.as_deref() == Some(model_id) {
+                // Queries read the copy in `feedback`: one statement per chunk, not per row.
+                let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                    "UPDATE feedback SET label = v.column2, score = v.column3, \
+                     confidence = v.column4, revision = ",
+                );
+                builder.push_bind(revision).push(" FROM (");
+                builder.push_values(chunk, |mut b, s| {
+                    b.push_bind(s.feedback_id)
+                        .push_bind(s.label.name())
+                        .push_bind(s.score)
+                        .push_bind(s.confidence());
+                });
+                builder.push(") AS v WHERE feedback.id = v.column1");
+                builder
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::query)?;
+            }
+            // A rescored row's earlier aspects go, so a changed text or lexicon leaves no
+            // stale ones.
+            let mut builder: QueryBuilder<Sqlite> =
+                QueryBuilder::new("DELETE FROM aspect_scores WHERE model_id = ");
+            builder.push_bind(model_id).push(" AND feedback_id IN (");
+            let mut ids = builder.separated(", ");
+            for score in chunk {
+                ids.push_bind(score.feedback_id);
+            }
+            builder.push(")");
+            builder
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query)?;
+        }
+        for chunk in aspects.chunks(INSERT_ROWS_PER_STATEMENT) {
+            // The row's time is copied from feedback, so time-range scans need no join.
+            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT OR REPLACE INTO aspect_scores (model_id, feedback_id, aspect, label, \
+                 score, event_time_ms) SELECT ",
+            );
+            builder
+                .push_bind(model_id)
+                .push(", f.id, v.column2, v.column3, v.column4, f.event_time_ms FROM (");
+            builder.push_values(chunk, |mut b, a| {
+                b.push_bind(a.feedback_id)
+                    .push_bind(a.aspect.name())
+                    .push_bind(a.label.name())
+                    .push_bind(a.score.clamp(-1.0, 1.0));
+            });
+            builder.push(") AS v JOIN feedback f ON f.id = v.column1");
+            builder
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query)?;
+        }
+        tx.commit().await.map_err(StoreError::query)?;
+        Ok(())
+    }
+
+    async fn rows_without_terms(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, text, language FROM feedback WHERE terms IS NULL ORDER BY id LIMIT ?",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query)?)
+    }
+
+    async fn store_terms(&self, rows: &[(i64, Vec<u32>)]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
+        for (id, hashes) in rows {
+            sqlx::query("UPDATE feedback SET terms = ?, revision = ? WHERE id = ?")
+                .bind(terms::encode(hashes))
+                .bind(revision)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query)?;
+        }
+        tx.commit().await.map_err(StoreError::query)?;
+        Ok(())
+    }
+
+    async fn set_active_model(&self, model_id: &str) -> Result<(), StoreError> {
+        let active: Option<String> = sqlx::query_scalar(ACTIVE_MODEL)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::query)?;
+        if active.as_deref() == Some(model_id) {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('active_model_id', ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(model_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query)?;
+        // Queries read the copy in `feedback`; refresh it from the new model's scores.
+        sqlx::query(
+            "UPDATE feedback SET label = NULL, score = NULL, confidence = NULL, revision = ? \
+             WHERE label IS NOT NULL",
+        )
+        .bind(revision)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query)?;
+        sqlx::query(
+            "UPDATE feedback SET label = s.label, score = s.score, confidence = s.confidence, \
+             revision = ? FROM scores s WHERE s.model_id = ? AND s.feedback_id = feedback.id",
+        )
+        .bind(revision)
+        .bind(model_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query)?;
+        tx.commit().await.map_err(StoreError::query)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl FeedbackReader for SqliteStore {
+    async fn timeseries(&self, query: &TimeseriesQuery) -> Result<Timeseries, StoreError> {
+        let statement = sql::timeseries(query);
+        let rows = self.fetch(&statement).await?;
+        // BTreeMap keeps groups in a stable, sorted order for legends and golden files.
+        let mut groups: BTreeMap<Option<String>, BucketCells> = BTreeMap::new();
+        let buckets = query.bucket_starts();
+        for row in &rows {
+            let bucket: i64 = row.try_get("bucket").map_err(StoreError::query)?;
+            let group: Option<String> = row.try_get("grp").map_err(StoreError::query)?;
+            let counts: [i64; 4] = [
+                row.try_get("volume").map_err(StoreError::query)?,
+                row.try_get("scored").map_err(StoreError::query)?,
+                row.try_get("positive").map_err(StoreError::query)?,
+                row.try_get("negative").map_err(StoreError::query)?,
+            ];
+            let index = usize::try_from(bucket)
+                .unwrap_or(usize::MAX)
+                .min(buckets.len() - 1);
+            groups
+                .entry(group_name(query.group_by, group))
+                .or_default()
+                .push((
+                    index,
+                    counts,
+                    row.try_get("score_sum").map_err(StoreError::query)?,
+                ));
+        }
+        Ok(Timeseries::assemble(
+            query,
+            buckets,
+            groups,
+            statement.describe(),
+        ))
+    }
+
+    async fn distribution(&self, query: &DistributionQuery) -> Result<Distribution, StoreError> {
+        let statement = sql::distribution(query);
+        let rows = self
+            .fetch(&statement)
+            .await?
+            .iter()
+            .map(|row| {
+                let label: String = row.try_get("label")?;
+                Ok(DistributionRow {
+                    label: Label::from_name(&label),
+                    group: match query.group_by {
+                        Some(_) => {
+                            Some(row.try_get::<Option<String>, _>("grp")?.unwrap_or_else(|| {
+                                pulso_core::analysis::label::UNSCORED.to_string()
+                            }))
+                        }
+                        None => None,
+                    },
+                    count: row.try_get("count")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::query)?;
+        Ok(Distribution {
+            rows,
+            executed_sql: statement.describe(),
+        })
+    }
+
+    async fn dimension_values(
+        &self,
+        query: &DimensionValuesQuery,
+    ) -> Result<DimensionValues, StoreError> {
+        if query.dimension.needs_scores() && query.filters.is_empty() {
+            return Ok(DimensionValues::labels());
+        }
+        let statement = sql::dimension_values(query);
+        let values = self
+            .fetch(&statement)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::query)?;
+        Ok(DimensionValues {
+            values,
+            executed_sql: statement.describe(),
+        })
+    }
+
+    async fn aspect_counts(&self, scan: &AspectScan) -> Result<AspectCounts, StoreError> {
+        let statement = sql::aspect_counts(scan);
+        let mut counts = Vec::new();
+        for row in self.fetch(&statement).await? {
+            let name: String = row.try_get(1).map_err(StoreError::query)?;
+            // The table's CHECK allows only known names; skip rather than fail if one is new.
+            let Some(aspect) = Aspect::from_name(&name) else {
+                continue;
+            };
+            counts.push(AspectCount {
+                bucket: row.try_get(0).map_err(StoreError::query)?,
+                aspect,
+                mentions: row.try_get(2).map_err(StoreError::query)?,
+                positive: row.try_get(3).map_err(StoreError::query)?,
+                negative: row.try_get(4).map_err(StoreError::query)?,
+                neutral: row.try_get(5).map_err(StoreError::query)?,
+                score_sum: row
+                    .try_get::<Option<f64>, _>(6)
+                    .map_err(StoreError::query)?
+                    .unwrap_or(0.0),
+            });
+        }
+        Ok(AspectCounts {
+            counts,
+            executed_sql: statement.describe(),
+        })
+    }
+
+    async fn term_tallies(&self, scan: &TermScan) -> Result<TermTallies, StoreError> {
+        let range = TimeRange {
+            from_ms: scan.before.from_ms.min(scan.range.from_ms),
+            to_ms: scan.range.to_ms.max(scan.before.to_ms),
+        };
+        let (rows, unindexed, executed_sql) =
+            self.term_rows(range, &scan.filters, scan.group_by).await?;
+        let (groups, tallies) = tally_term_rows(scan, &rows);
+        Ok(TermTallies {
+            groups,
+            tallies,
+            unindexed,
+            executed_sql,
+        })
+    }
+
+    async fn term_samples(&self, scan: &TermSampleScan) -> Result<Vec<Vec<i64>>, StoreError> {
+        if scan.wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (rows, _, _) = self
+            .term_rows(scan.range, &scan.filters, scan.group_by)
+            .await?;
+        Ok(latest_rows_with_terms(&rows, &scan.wanted, scan.per_term))
+    }
+
+    async fn sample_ids_many(&self, scans: &[SampleScan]) -> Result<Vec<Vec<i64>>, StoreError> {
+        let mut out = Vec::with_capacity(scans.len());
+        for scan in scans {
+            let statement = sql::sample_ids(scan);
+            out.push(
+                self.fetch(&statement)
+                    .await?
+                    .iter()
+                    .map(|row| row.try_get::<i64, _>(0))
+                    .collect::<Result<_, _>>()
+                    .map_err(StoreError::query)?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn fingerprint(&self, range: TimeRange, filters: &Filters) -> Result<String, StoreError> {
+        let statement = sql::fingerprint(range, filters);
+        let row = self.fetch(&statement).await?;
+        Ok(row
+            .first()
+            .map(|r| r.try_get::<String, _>(0))
+            .transpose()
+            .map_err(StoreError::query)?
+            .unwrap_or_default())
+    }
+
+    async fn mentions(&self, query: &MentionsQuery) -> Result<Mentions, StoreError> {
+        let statement = sql::mentions(query);
+        let rows = self.fetch_mentions(&statement).await?;
+        Ok(Mentions {
+            rows,
+            executed_sql: statement.describe(),
+        })
+    }
+
+    async fn sample_mentions(&self, scan: &SampleScan) -> Result<Vec<MentionRow>, StoreError> {
+        self.fetch_mentions(&sql::sample_mentions(scan)).await
+    }
+
+    async fn aspect_mentions(
+        &self,
+        range: TimeRange,
+        filters: &Filters,
+        aspect: Aspect,
+        limit: u32,
+    ) -> Result<Vec<MentionRow>, StoreError> {
+        self.fetch_mentions(&sql::aspect_mentions(range, filters, aspect, limit))
+            .await
+    }
+
+    async fn mentions_by_id(&self, ids: &[i64]) -> Result<Vec<MentionRow>, StoreError> {
+        let mut rows = Vec::with_capacity(ids.len());
+        // Bound values per statement are limited; 500 ids a statement stays well within.
+        for chunk in ids.chunks(500) {
+            rows.extend(self.fetch_mentions(&sql::mentions_by_id(chunk)).await?);
+        }
+        Ok(rows)
+    }
+}
+
+#[async_trait]
+impl RecordStore for SqliteStore {
+    async fn health(&self) -> Result<StoreHealth, StoreError> {
+        // A write inside a rolled-back transaction proves the file is writable without changing it.
+        let read_only = |source: sqlx::Error| StoreError::ReadOnly {
+            path: self.path.clone(),
+            source: source.into(),
+        };
+        let mut tx = self.pool.begin().await.map_err(read_only)?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('health_probe', '1') \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(read_only)?;
+        tx.rollback().await.map_err(read_only)?;
+
+        let schema_version = self
+            .count("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .await?;
+        let expected_schema_version = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let total_rows = self.count("SELECT COUNT(*) FROM feedback").await?;
+        let active_model: Option<String> = sqlx::query_scalar(ACTIVE_MODEL)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(StoreError::query)?;
+        let scored_rows = match &active_model {
+            Some(model) => sqlx::query_scalar("SELECT COUNT(*) FROM scores WHERE model_id = ?")
+                .bind(model)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(StoreError::query)?,
+            None => 0,
+        };
+        Ok(StoreHealth {
+            location: self.path.display().to_string(),
+            schema_version,
+            expected_schema_version,
+            total_rows,
+            scored_rows,
+            unscored_rows: total_rows - scored_rows,
+            active_model,
+        })
+    }
+
+    async fn feed_cursor(&self) -> Result<FeedCursor, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        let revision: i64 = sqlx::query_scalar("SELECT value FROM store_revision WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
+        let active_model: Option<String> = sqlx::query_scalar(ACTIVE_MODEL)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
+        tx.commit().await.map_err(StoreError::query)?;
+        Ok(FeedCursor {
+            revision,
+            active_model,
+        })
+    }
+
+    async fn read_feed(
+        &self,
+        since: Option<i64>,
+        sink: &mut dyn FeedSink,
+    ) -> Result<FeedCursor, StoreError> {
+        self.with_raw(|db| {
+            // One read transaction: the cursor, the rows and their aspects are one snapshot.
+            raw::execute(db, "BEGIN")?;
+            let result = read_feed_snapshot(db, since, sink);
+            let end = raw::execute(db, if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+            let cursor = result?;
+            end?;
+            Ok(cursor)
+        })
+        .await
+    }
+}
+
+fn read_feed_snapshot(
+    db: RawDb,
+    since: Option<i64>,
+    sink: &mut dyn FeedSink,
+) -> Result<FeedCursor, StoreError> {
+    let mut revision = 0;
+    raw::query(
+        db,
+        &Statement::plain("SELECT value FROM store_revision WHERE id = 1"),
+        |row| revision = row.int(0),
+    )?;
+    let mut active_model = None;
+    raw::query(db, &Statement::plain(ACTIVE_MODEL), |row| {
+        active_model = row.text(0).map(str::to_string)
+    })?;
+    // Rows and their aspect results, both in id order, merged as they are read, so a full
+    // read holds one row's aspects at a time, never the table's.
+    let mut rows = Cursor::prepare(db, &sql::feed_rows(since))?;
+    let mut aspect_cursor = match &active_model {
+        Some(model) => Some(Cursor::prepare(db, &sql::feed_aspects(since, model))?),
+        None => None,
+    };
+    let next_aspect =
+        |cursor: &mut Option<Cursor>| -> Result<Option<(i64, FeedAspect)>, StoreError> {
+            let Some(cursor) = cursor else {
+                return Ok(None);
+            };
+            while let Some(row) = cursor.step()? {
+                let aspect = row.text(1).and_then(Aspect::from_name);
+                let label = row.text(2).and_then(Label::from_name);
+                if let (Some(aspect), Some(label)) = (aspect, label) {
+                    return Ok(Some((
+                        row.int(0),
+                        FeedAspect {
+                            aspect,
+                            label,
+                            score: row.real(3).unwrap_or(0.0),
+                        },
+                    )));
+                }
+            }
+            Ok(None)
+        };
+    let mut pending = next_aspect(&mut aspect_cursor)?;
+    let mut aspects = Vec::new();
+    while let Some(row) = rows.step()? {
+        let id = row.int(0);
+        aspects.clear();
+        while let Some((feedback_id, aspect)) = pending {
+            if feedback_id > id {
+                break;
+            }
+            if feedback_id == id {
+                aspects.push(aspect);
+            }
+            pending = next_aspect(&mut aspect_cursor)?;
+        }
+        let text = |i| row.text(i).unwrap_or_default();
+        sink.row(FeedRow {
+            id,
+            time_ms: row.int(1),
+            dimensions: [
+                text(2),
+                text(3),
+                text(4),
+                text(5),
+                text(6),
+                text(7),
+                text(8),
+            ],
+            label: row.text(9).and_then(Label::from_name),
+            score: row.real(10),
+            confidence: row.real(11),
+            terms: (!row.is_null(12)).then(|| terms::decode(row.bytes(12)).collect()),
+            aspects: &aspects,
+        });
+    }
+    Ok(FeedCursor {
+        revision,
+        active_model,
+    })
+}
+
+/// The value a row's group takes: unscored rows grouped by label show as `unscored`.
+fn group_name(group_by: Option<Dimension>, group: Option<String>) -> Option<String> {
+    match (group_by, group) {
+        (None, _) => None,
+        (Some(_), None) => Some(pulso_core::analysis::label::UNSCORED.to_string()),
+        (Some(_), Some(g)) => Some(g),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pulso_core::query::{Dimension, Filters, Metric, SeriesValues, TimeRange};
+    use pulso_store::SourceType;
+
+    const HOUR: i64 = 3_600_000;
+
+    fn row(external_id: &str, brand: &str, region: &str, text: &str, hour: i64) -> NewFeedback {
+        NewFeedback {
+            source_type: SourceType::Delivery,
+            platform: "rappi".to_string(),
+            region: region.to_string(),
+            city: "Lima".to_string(),
+            category: "delivery".to_string(),
+            brand: brand.to_string(),
+            product: "pollo a la brasa".to_string(),
+            language: "es".to_string(),
+            text: text.to_string(),
+            rating: Some(4.0),
+            rating_raw: Some("4".to_string()),
+            redactions: 0,
+            event_time_ms: hour * HOUR,
+            external_id: external_id.to_string(),
+            terms: terms::term_hashes(text, "es"),
+        }
+    }
+
+    async fn store_with_rows() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let rows = vec![
+            row(
+                "1",
+                "Brasa Norte",
+                "Lima",
+                "La Pollería estaba RIQUÍSIMA",
+                1,
+            ),
+            row("2", "Brasa Norte", "Arequipa", "Llegó frío, pésimo", 1),
+            row("3", "Mar Azul", "Lima", "Ceviche normal", 3),
+        ];
+        assert_eq!(
+            store.insert_feedback(&rows).await.unwrap(),
+            InsertReport {
+                inserted: 3,
+                duplicates: 0,
+                first_id: Some(1),
+            }
+        );
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn reingesting_is_idempotent_and_bad_rows_store_nothing() {
+        let (_dir, store) = store_with_rows().await;
+        let again = vec![
+            row("1", "Brasa Norte", "Lima", "otra vez", 1),
+            row("9", "X", "Lima", "nuevo", 2),
+        ];
+        assert_eq!(
+            store.insert_feedback(&again).await.unwrap(),
+            InsertReport {
+                inserted: 1,
+                duplicates: 1,
+                first_id: None,
+            }
+        );
+        let bad = vec![
+            row("10", "X", "Lima", "bien", 2),
+            row("11", "X", "Lima", "   ", 2),
+        ];
+        let err = store.insert_feedback(&bad).await.unwrap_err();
+        assert_eq!(err.to_string(), "row 1 field text is invalid: it is empty");
+        assert_eq!(store.health().await.unwrap().total_rows, 4);
+    }
+
+    #[tokio::test]
+    async fn timeseries_pivots_groups_and_fills_gaps() {
+        let (_dir, store) = store_with_rows().await;
+        let query = TimeseriesQuery {
+            range: TimeRange {
+                from_ms: 0,
+                to_ms: 4 * HOUR,
+            },
+            metric: Metric::Volume,
+            group_by: Some(Dimension::Region),
+            bucket_ms: HOUR,
+            filters: Filters::default(),
+        };
+        let ts = store.timeseries(&query).await.unwrap();
+        assert_eq!(
+            ts.bucket_starts_ms,
+            vec![0, HOUR, 2 * HOUR, 3 * HOUR, 4 * HOUR]
+        );
+        assert_eq!(ts.series.len(), 2);
+        assert_eq!(ts.series[0].group.as_deref(), Some("Arequipa"));
+        assert_eq!(
+            ts.series[0].values,
+            SeriesValues::Counts(vec![0, 1, 0, 0, 0])
+        );
+        assert_eq!(
+            ts.series[1].values,
+            SeriesValues::Counts(vec![0, 1, 0, 1, 0])
+        );
+    }
+
+    #[tokio::test]
+    async fn sentiment_reads_the_active_model_only() {
+        let (_dir, store) = store_with_rows().await;
+        let score = |id, label, s| NewScore {
+            feedback_id: id,
+            label,
+            score: s,
+            p_negative: 0.1,
+            p_neutral: 0.1,
+            p_positive: 0.8,
+        };
+        store
+            .insert_scores(
+                "old",
+                &[
+                    score(1, Label::Negative, -0.9),
+                    score(2, Label::Negative, -0.9),
+                ],
+            )
+            .await
+            .unwrap();
+        store
+            .insert_scores(
+                "new",
+                &[
+                    score(1, Label::Positive, 0.7),
+                    score(2, Label::Negative, -0.7),
+                ],
+            )
+            .await
+            .unwrap();
+        store.set_active_model("new").await.unwrap();
+        let query = TimeseriesQuery {
+            range: TimeRange {
+                from_ms: 0,
+                to_ms: 4 * HOUR,
+            },
+            metric: Metric::NetSentiment,
+            group_by: None,
+            bucket_ms: 2 * HOUR,
+            filters: Filters::default(),
+        };
+        let ts = store.timeseries(&query).await.unwrap();
+        assert_eq!(
+            ts.series[0].values,
+            SeriesValues::Ratios(vec![Some(0.0), None, None])
+        );
+        assert_eq!(ts.unscored_rows, 1);
+        let health = store.health().await.unwrap();
+        assert_eq!((health.scored_rows, health.unscored_rows), (2, 1));
+        assert_eq!(health.active_model.as_deref(), Some("new"));
+
+        // Scores of the active model reach queries at once; switching back restores the old view.
+        store
+            .insert_scores("new", &[score(3, Label::Positive, 0.7)])
+            .await
+            .unwrap();
+        let ts = store.timeseries(&query).await.unwrap();
+        assert_eq!(
+            ts.series[0].values,
+            SeriesValues::Ratios(vec![Some(0.0), Some(100.0), None])
+        );
+        assert_eq!(ts.unscored_rows, 0);
+        store.set_active_model("old").await.unwrap();
+        let ts = store.timeseries(&query).await.unwrap();
+        assert_eq!(
+            ts.series[0].values,
+            SeriesValues::Ratios(vec![Some(-100.0), None, None])
+        );
+        assert_eq!(ts.unscored_rows, 1);
+    }
+
+    #[tokio::test]
+    async fn search_ignores_case_and_accents() {
+        let (_dir, store) = store_with_rows().await;
+        let query = MentionsQuery {
+            range: TimeRange {
+                from_ms: 0,
+                to_ms: 4 * HOUR,
+            },
+            limit: 10,
+            search: Some(fold_for_search("POLLERÍA estaba riquisima")),
+            filters: Filters::default(),
+        };
+        let found = store.mentions(&query).await.unwrap();
+        assert_eq!(found.rows.len(), 1);
+        assert_eq!(found.rows[0].text, "La Pollería estaba RIQUÍSIMA");
+    }
+
+    #[tokio::test]
+    async fn dimension_values_by_loose_index_scan_and_filtered() {
+        let (_dir, store) = store_with_rows().await;
+        let all = DimensionValuesQuery {
+            dimension: Dimension::Brand,
+            filters: Filters::default(),
+        };
+        let found = store.dimension_values(&all).await.unwrap();
+        assert_eq!(found.values, vec!["Brasa Norte", "Mar Azul"]);
+        let in_arequipa = DimensionValuesQuery {
+            dimension: Dimension::Brand,
+            filters: Filters {
+                values: vec![(Dimension::Region, vec!["Arequipa".to_string()])],
+                min_confidence: None,
+            },
+        };
+        let found = store.dimension_values(&in_arequipa).await.unwrap();
+        assert_eq!(found.values, vec!["Brasa Norte"]);
+    }
+
+    #[tokio::test]
+    async fn missing_folder_is_named() {
+        let err = SqliteStore::open(Path::new("/nonexistent-pulso/sub/x.db"))
+            .await
+            .err()
+            .unwrap();
+        let message = err.to_string();
+        assert!(message.contains("/nonexistent-pulso/sub"), "{message}");
+        assert!(
+            message.contains("create the folder, or change sqlitePath"),
+            "{message}"
+        );
+    }
+}

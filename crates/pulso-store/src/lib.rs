@@ -1,0 +1,401 @@
+//! The record store: the system of record for feedback, its scores and aspect results.
+//!
+//! Two traits split the work. [`FeedbackWriter`] is what ingestion and scoring need: atomic
+//! batches, the scoring queue, scores. [`FeedbackReader`] answers the query model; the
+//! analytics engine implements it too, so trends and insights run unchanged on either. A
+//! [`RecordStore`] is both, plus the change feed the analytics mirror is built from. SQLite is
+//! the implementation today; it knows SQL and nothing about text analysis.
+
+pub mod feedback;
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+pub use feedback::{NewFeedback, SourceType};
+use pulso_core::analysis::{Aspect, Label};
+use pulso_core::query::{
+    Dimension, DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery, Filters,
+    MentionRow, Mentions, MentionsQuery, TimeRange, Timeseries, TimeseriesQuery,
+};
+
+/// Sentiment for one stored feedback row, as a model produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewScore {
+    pub feedback_id: i64,
+    pub label: Label,
+    pub score: f64,
+    pub p_negative: f64,
+    pub p_neutral: f64,
+    pub p_positive: f64,
+}
+
+impl NewScore {
+    /// The probability of the most likely label.
+    pub fn confidence(&self) -> f64 {
+        self.p_negative.max(self.p_neutral).max(self.p_positive)
+    }
+}
+
+/// The sentiment of the clauses of one row that name one aspect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAspectScore {
+    pub feedback_id: i64,
+    pub aspect: Aspect,
+    pub label: Label,
+    pub score: f64,
+}
+
+/// Which rows trending terms compare: `range` against `before`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermScan {
+    pub range: TimeRange,
+    pub before: TimeRange,
+    pub filters: Filters,
+    pub group_by: Option<Dimension>,
+    /// Terms mentioned fewer times in `range` are left out of the tallies.
+    pub min_support: u32,
+}
+
+/// One group's rows with terms, in the range and before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupTotals {
+    pub group: Option<String>,
+    pub now: u64,
+    pub before: u64,
+}
+
+/// How often one term was mentioned in one group.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TermTally {
+    /// Index into [`TermTallies::groups`].
+    pub group: usize,
+    pub hash: u32,
+    pub now: i64,
+    pub before: i64,
+    /// Sum and count of the active model's scores of the mentions in the range.
+    pub score_sum: f64,
+    pub scored: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TermTallies {
+    /// Sorted by group value, `None` first.
+    pub groups: Vec<GroupTotals>,
+    /// Terms with at least `min_support` mentions in the range, in no particular order.
+    pub tallies: Vec<TermTally>,
+    /// Rows in the scan whose terms the background indexer has not computed yet.
+    pub unindexed: u64,
+    pub executed_sql: String,
+}
+
+impl TermTallies {
+    /// Rows with terms in the range, over all groups.
+    pub fn mentions(&self) -> u64 {
+        self.groups.iter().map(|g| g.now).sum()
+    }
+
+    /// Rows with terms before the range, over all groups.
+    pub fn mentions_before(&self) -> u64 {
+        self.groups.iter().map(|g| g.before).sum()
+    }
+}
+
+/// The latest mentions of some terms, for showing how people write them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TermSampleScan {
+    pub range: TimeRange,
+    pub filters: Filters,
+    pub group_by: Option<Dimension>,
+    /// `(group, term hash)` pairs.
+    pub wanted: Vec<(Option<String>, u32)>,
+    pub per_term: usize,
+}
+
+/// Which aspect results to count, optionally per time bucket `(origin, width)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AspectScan {
+    pub range: TimeRange,
+    pub filters: Filters,
+    /// Empty means all.
+    pub aspects: Vec<Aspect>,
+    pub buckets: Option<(i64, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AspectCount {
+    /// Bucket index from the scan's origin, when bucketed.
+    pub bucket: Option<i64>,
+    pub aspect: Aspect,
+    pub mentions: i64,
+    pub positive: i64,
+    pub negative: i64,
+    pub neutral: i64,
+    pub score_sum: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AspectCounts {
+    /// Ordered by bucket, then aspect.
+    pub counts: Vec<AspectCount>,
+    pub executed_sql: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleOrder {
+    /// Scored rows only, lowest score first.
+    MostNegative,
+    Latest,
+}
+
+/// Mentions picked to illustrate a range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleScan {
+    pub range: TimeRange,
+    pub filters: Filters,
+    pub order: SampleOrder,
+    pub limit: u32,
+}
+
+/// What one batch insert did. A batch is all or nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InsertReport {
+    pub inserted: u64,
+    /// Rows whose (platform, external id) was already stored.
+    pub duplicates: u64,
+    /// When every row was new: the id the first one got; the others follow in row order.
+    pub first_id: Option<i64>,
+}
+
+/// What a health check learns about the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreHealth {
+    pub location: String,
+    pub schema_version: i64,
+    pub expected_schema_version: i64,
+    pub total_rows: i64,
+    pub scored_rows: i64,
+    pub unscored_rows: i64,
+    pub active_model: Option<String>,
+}
+
+/// One row as the change feed gives it to the analytics mirror.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedRow<'a> {
+    pub id: i64,
+    pub time_ms: i64,
+    /// In [`FEED_DIMENSIONS`] order.
+    pub dimensions: [&'a str; 7],
+    /// The active model's sentiment; `None` until scored.
+    pub label: Option<Label>,
+    pub score: Option<f64>,
+    pub confidence: Option<f64>,
+    /// Term hashes; `None` until the background indexer computed them.
+    pub terms: Option<Vec<u32>>,
+    /// The active model's aspect results for this row.
+    pub aspects: &'a [FeedAspect],
+}
+
+/// The dimensions every feed row carries, in [`FeedRow::dimensions`] order.
+pub const FEED_DIMENSIONS: [Dimension; 7] = [
+    Dimension::SourceType,
+    Dimension::Platform,
+    Dimension::Region,
+    Dimension::Category,
+    Dimension::Brand,
+    Dimension::Product,
+    Dimension::Language,
+];
+
+/// One of the active model's aspect results for a feed row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeedAspect {
+    pub aspect: Aspect,
+    pub label: Label,
+    pub score: f64,
+}
+
+/// Where a read of the change feed stopped. Every write transaction takes a new revision and
+/// tags the rows it adds or changes with it, so "revision > R" is exactly what changed since.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedCursor {
+    pub revision: i64,
+    pub active_model: Option<String>,
+}
+
+/// Receives a read of the change feed, one row (with its aspect results) at a time, in id
+/// order.
+pub trait FeedSink: Send {
+    fn row(&mut self, row: FeedRow<'_>);
+}
+
+/// A backend's own error (SQLite's, DataFusion's), kept whole for its message and its source
+/// chain; the traits above the store never look inside it.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("the folder {folder} for sqlitePath {path} does not exist: create the folder, or change sqlitePath in the data source settings")]
+    FolderMissing { path: PathBuf, folder: PathBuf },
+    #[error("cannot open the database at sqlitePath {path}: {source}. Check that Grafana's user may read and write it, or change sqlitePath in the data source settings")]
+    Open { path: PathBuf, source: BackendError },
+    #[error("cannot bring the database at {path} to the current schema: {source}. Back it up, then point sqlitePath at a new file, or restore a file made by this Pulso version")]
+    Migrate { path: PathBuf, source: BackendError },
+    #[error("the database at {path} is read-only: {source}. Give Grafana's user write access to the file and its folder")]
+    ReadOnly { path: PathBuf, source: BackendError },
+    #[error("database query failed: {0}")]
+    Query(#[source] BackendError),
+    #[error("row {row} field {field} is invalid: {reason}")]
+    InvalidRow {
+        row: usize,
+        field: &'static str,
+        reason: String,
+    },
+    /// A reader that is not SQL (the analytics engine) failed.
+    #[error("the analytics engine failed: {0}")]
+    Engine(#[source] BackendError),
+}
+
+impl StoreError {
+    /// A failed query, from the backend's own error.
+    pub fn query(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Query(Box::new(error))
+    }
+
+    /// A failure of the analytics engine, from its own error or a message.
+    pub fn engine(error: impl Into<BackendError>) -> Self {
+        Self::Engine(error.into())
+    }
+}
+
+/// An open, all-or-nothing write of feedback rows.
+#[async_trait]
+pub trait FeedbackBatch: Send {
+    /// Adds rows; rows whose (platform, external id) is already stored are counted, not added.
+    async fn insert(&mut self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError>;
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+    async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+/// Writes: ingestion batches, the scoring queue and scores.
+#[async_trait]
+pub trait FeedbackWriter: Send + Sync {
+    /// Opens a write transaction that can take rows in several calls, for batches too large to
+    /// hold in memory. Nothing is visible to others until `commit`; dropping it rolls back.
+    async fn begin_batch(&self) -> Result<Box<dyn FeedbackBatch>, StoreError>;
+    /// Stores a batch in one transaction: every row lands, or none does.
+    async fn insert_feedback(&self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError> {
+        let mut batch = self.begin_batch().await?;
+        let report = batch.insert(rows).await?;
+        batch.commit().await?;
+        Ok(report)
+    }
+    /// Up to `limit` rows the active model has not scored yet, oldest first: `(id, text)`.
+    async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError>;
+    /// Stores scores under `model_id`, replacing that model's earlier score for a row.
+    async fn insert_scores(&self, model_id: &str, scores: &[NewScore]) -> Result<(), StoreError> {
+        self.insert_analysis(model_id, scores, &[]).await
+    }
+    /// Stores scores and aspect results in one transaction, replacing that model's earlier
+    /// results for the same rows.
+    async fn insert_analysis(
+        &self,
+        model_id: &str,
+        scores: &[NewScore],
+        aspects: &[NewAspectScore],
+    ) -> Result<(), StoreError>;
+    /// Up to `limit` rows stored before terms existed (or under another tokeniser version):
+    /// `(id, text, language)`, oldest first.
+    async fn rows_without_terms(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(i64, String, String)>, StoreError>;
+    /// Stores the term hashes computed for those rows, in one transaction.
+    async fn store_terms(&self, rows: &[(i64, Vec<u32>)]) -> Result<(), StoreError>;
+    /// The model whose scores queries read; switching copies its scores in for queries.
+    async fn set_active_model(&self, model_id: &str) -> Result<(), StoreError>;
+}
+
+/// Reads that answer the query model. Implemented by the record store and by the analytics
+/// engine; aggregates are where they differ, row reads the engine leaves to the record store.
+#[async_trait]
+pub trait FeedbackReader: Send + Sync {
+    async fn timeseries(&self, query: &TimeseriesQuery) -> Result<Timeseries, StoreError>;
+    async fn distribution(&self, query: &DistributionQuery) -> Result<Distribution, StoreError>;
+    async fn dimension_values(
+        &self,
+        query: &DimensionValuesQuery,
+    ) -> Result<DimensionValues, StoreError>;
+    /// Aspect sentiment counts under the active model.
+    async fn aspect_counts(&self, scan: &AspectScan) -> Result<AspectCounts, StoreError>;
+    /// The same for several scans; an engine answers them in one read.
+    async fn aspect_counts_many(
+        &self,
+        scans: &[AspectScan],
+    ) -> Result<Vec<AspectCounts>, StoreError> {
+        let mut out = Vec::with_capacity(scans.len());
+        for scan in scans {
+            out.push(self.aspect_counts(scan).await?);
+        }
+        Ok(out)
+    }
+    /// Per group and term, how often it was mentioned in the range and before it.
+    async fn term_tallies(&self, scan: &TermScan) -> Result<TermTallies, StoreError>;
+    /// The same for several scans; an engine answers them in one read.
+    async fn term_tallies_many(&self, scans: &[TermScan]) -> Result<Vec<TermTallies>, StoreError> {
+        let mut out = Vec::with_capacity(scans.len());
+        for scan in scans {
+            out.push(self.term_tallies(scan).await?);
+        }
+        Ok(out)
+    }
+    /// For each wanted term, the ids of its latest mentions in the range (latest first).
+    async fn term_samples(&self, scan: &TermSampleScan) -> Result<Vec<Vec<i64>>, StoreError>;
+    /// The same for several scans; an engine answers them in one read.
+    async fn term_samples_many(
+        &self,
+        scans: &[TermSampleScan],
+    ) -> Result<Vec<Vec<Vec<i64>>>, StoreError> {
+        let mut out = Vec::with_capacity(scans.len());
+        for scan in scans {
+            out.push(self.term_samples(scan).await?);
+        }
+        Ok(out)
+    }
+    /// Ids of mentions picked to illustrate each scan, in the scan's order.
+    async fn sample_ids_many(&self, scans: &[SampleScan]) -> Result<Vec<Vec<i64>>, StoreError>;
+    /// Changes whenever rows in the range are added or scored.
+    async fn fingerprint(&self, range: TimeRange, filters: &Filters) -> Result<String, StoreError>;
+
+    async fn mentions(&self, query: &MentionsQuery) -> Result<Mentions, StoreError>;
+    /// Up to `limit` mentions in a range, in `order`.
+    async fn sample_mentions(&self, scan: &SampleScan) -> Result<Vec<MentionRow>, StoreError>;
+    /// The most negative mentions in a range whose clauses about `aspect` were negative.
+    async fn aspect_mentions(
+        &self,
+        range: TimeRange,
+        filters: &Filters,
+        aspect: Aspect,
+        limit: u32,
+    ) -> Result<Vec<MentionRow>, StoreError>;
+    /// The given rows, in no particular order; unknown ids are skipped.
+    async fn mentions_by_id(&self, ids: &[i64]) -> Result<Vec<MentionRow>, StoreError>;
+}
+
+/// The system of record: reads, writes, health, and the change feed of everything written.
+#[async_trait]
+pub trait RecordStore: FeedbackReader + FeedbackWriter {
+    /// Checks reachability, writability and schema version, and counts rows.
+    async fn health(&self) -> Result<StoreHealth, StoreError>;
+    /// The current revision and active model, cheaply.
+    async fn feed_cursor(&self) -> Result<FeedCursor, StoreError>;
+    /// Every row whose revision is above `since` (every row when `None`) and that row's
+    /// aspect results under the active model, read from one consistent snapshot. Returns the
+    /// snapshot's revision and active model.
+    async fn read_feed(
+        &self,
+        since: Option<i64>,
+        sink: &mut dyn FeedSink,
+    ) -> Result<FeedCursor, StoreError>;
+}

@@ -21,7 +21,6 @@ use pulso_store::{FeedbackWriter, RecordStore};
 use tracing_subscriber::prelude::*;
 
 mod ingest_cli;
-mod memory;
 
 #[derive(Parser)]
 #[command(
@@ -192,7 +191,7 @@ async fn main() -> anyhow::Result<()> {
     init_logging();
     match cli.command {
         None => {
-            memory::manage();
+            pulso_memory::manage();
             pulso_plugin::serve().await?
         }
         Some(Command::Demo {

@@ -160,17 +160,17 @@ impl SqliteStore {
                 .map_err(sqlx::Error::Encode)
                 .map_err(StoreError::query)?;
         }
-        Ok(sqlx::query_with(&statement.sql, args)
+        sqlx::query_with(&statement.sql, args)
             .fetch_all(&self.pool)
             .await
-            .map_err(StoreError::query)?)
+            .map_err(StoreError::query)
     }
 
     async fn count(&self, sql: &str) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(sql)
+        sqlx::query_scalar(sql)
             .fetch_one(&self.pool)
             .await
-            .map_err(StoreError::query)?)
+            .map_err(StoreError::query)
     }
 
     /// Runs `work` on one pooled connection's raw handle.
@@ -199,13 +199,12 @@ impl SqliteStore {
     }
 
     async fn fetch_mentions(&self, statement: &Statement) -> Result<Vec<MentionRow>, StoreError> {
-        Ok(self
-            .fetch(statement)
+        self.fetch(statement)
             .await?
             .iter()
             .map(mention_row)
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::query)?)
+            .map_err(StoreError::query)
     }
 
     /// The rows of a range that match the filters and have terms, in (time, id) order, and

@@ -27,7 +27,7 @@ use pulso_demo::database::write_demo;
 use pulso_demo::fixture::FIXTURE_MODEL_ID;
 use pulso_demo::DemoOptions;
 use pulso_sqlite::sql::{Bind, Statement};
-use pulso_sqlite::SqliteStore;
+use pulso_sqlite::{OpenMode, SqliteStore};
 use pulso_store::RecordStore;
 use serde_json::{json, Value};
 use tonic::transport::Channel;
@@ -77,7 +77,13 @@ async fn prepare(args: &Args, db: &Path) -> anyhow::Result<()> {
     if let Some(folder) = db.parent() {
         std::fs::create_dir_all(folder)?;
     }
-    let store = SqliteStore::open(db).await?;
+    // A new file is filled as `pulso demo` fills one: bulk-load mode, indexes built at the end.
+    let mode = if db.exists() {
+        OpenMode::Durable
+    } else {
+        OpenMode::BulkLoad
+    };
+    let store = SqliteStore::open_with(db, mode).await?;
     // Rows an earlier run's freshness test added.
     sqlx::query("DELETE FROM feedback WHERE platform = 'bench' OR external_id LIKE 'bench-%'")
         .execute(store.pool())
@@ -101,6 +107,7 @@ async fn prepare(args: &Args, db: &Path) -> anyhow::Result<()> {
         end_time_ms: END_MS,
     };
     let report = write_demo(&store, &options, true, |_| {}).await?;
+    store.build_deferred_indexes().await?;
     store.close().await;
     eprintln!(
         "generated {} rows with fixture scores in {:.1} s",

@@ -16,7 +16,7 @@ use pulso_nlp::onnx::OnnxSentimentModel;
 use pulso_nlp::queue::ScoringQueue;
 use pulso_nlp::SentimentModel;
 use pulso_scoring::{score_next_batch, ScoringStats};
-use pulso_sqlite::SqliteStore;
+use pulso_sqlite::{OpenMode, SqliteStore};
 use pulso_store::{FeedbackWriter, RecordStore};
 use tracing_subscriber::prelude::*;
 
@@ -159,7 +159,14 @@ async fn demo(
             .with_context(|| format!("cannot create the folder {}", folder.display()))?;
     }
     let started = Instant::now();
-    let store = SqliteStore::open(db).await?;
+    // A new file is filled without a journal on disk or syncs: if this is interrupted, it is
+    // simply made again. An existing file keeps its write-ahead log.
+    let mode = if db.exists() {
+        OpenMode::Durable
+    } else {
+        OpenMode::BulkLoad
+    };
+    let store = SqliteStore::open_with(db, mode).await?;
     let progress = std::io::stderr().is_terminal();
     let report = write_demo(&store, &options, fixture_scores, |rows| {
         if progress {
@@ -167,6 +174,7 @@ async fn demo(
         }
     })
     .await?;
+    store.build_deferred_indexes().await?;
     let scores = if fixture_scores {
         format!(
             ", {} with fixture scores ({FIXTURE_MODEL_ID})",

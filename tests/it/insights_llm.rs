@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::common::{
@@ -17,9 +16,9 @@ use crate::common::{
 use grafana_plugin_sdk::pluginv2;
 use pulso_sqlite::SqliteStore;
 use pulso_store::{FeedbackWriter, NewFeedback, SourceType};
+use pulso_testkit::{FakeLlm, Reply, Seen};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 const DAY: i64 = 24 * HOUR;
 const API_KEY: &str = "sk-test-SECRET-1234567890";
@@ -44,206 +43,36 @@ const UNKNOWN_ID: i64 = 999_999_999;
 const OTHER_UNKNOWN_ID: i64 = 424_242_424;
 
 // ---------------------------------------------------------------------------------------------
-// The fake OpenAI-compatible server.
+// What the fake OpenAI-compatible server (pulso-testkit) is sent and answers.
 
-/// One request the fake LLM received.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    /// Names lower-cased.
-    headers: Vec<(String, String)>,
-    body: String,
+/// The user message: statistics, then one sample mention per line.
+fn user_message(seen: &Seen) -> String {
+    seen.json()["messages"]
+        .as_array()
+        .and_then(|messages| messages.iter().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
-impl Seen {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-
-    /// The user message: statistics, then one sample mention per line.
-    fn user_message(&self) -> String {
-        self.json()["messages"]
-            .as_array()
-            .and_then(|messages| messages.iter().find(|m| m["role"] == "user"))
-            .and_then(|m| m["content"].as_str())
-            .unwrap_or_default()
-            .to_string()
-    }
-
-    /// The sample mentions in the prompt, in order, as the JSON objects they are sent as.
-    fn sample_mentions(&self) -> Vec<Value> {
-        let user = self.user_message();
-        let Some((_, sample)) = user.split_once("Sample mentions") else {
-            return Vec::new();
-        };
-        sample
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line.trim()).ok())
-            .filter(|mention| mention["id"].is_i64())
-            .collect()
-    }
-
-    fn sample_ids(&self) -> Vec<i64> {
-        self.sample_mentions()
-            .iter()
-            .filter_map(|m| m["id"].as_i64())
-            .collect()
-    }
-}
-
-/// What the fake does with a request.
-enum Reply {
-    Http {
-        status: u16,
-        content_type: &'static str,
-        body: String,
-    },
-    /// Closes the connection without a word.
-    Close,
-    /// Keeps the connection open and never answers.
-    Hang,
-}
-
-type Script = dyn Fn(&Seen) -> Reply + Send + Sync;
-
-struct FakeLlm {
-    port: u16,
-    seen: Arc<Mutex<Vec<Seen>>>,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl FakeLlm {
-    async fn start(script: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake LLM");
-        let port = listener.local_addr().unwrap().port();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let script: Arc<Script> = Arc::new(script);
-        let server = tokio::spawn({
-            let seen = Arc::clone(&seen);
-            async move {
-                while let Ok((stream, _)) = listener.accept().await {
-                    let seen = Arc::clone(&seen);
-                    let script = Arc::clone(&script);
-                    tokio::spawn(async move {
-                        let _ = serve_connection(stream, &seen, script.as_ref()).await;
-                    });
-                }
-            }
-        });
-        FakeLlm { port, seen, server }
-    }
-
-    /// `llmUrl` for the data source, the API root as users enter it.
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/v1", self.port)
-    }
-
-    fn requests(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-impl Drop for FakeLlm {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-async fn serve_connection(
-    mut stream: TcpStream,
-    seen: &Mutex<Vec<Seen>>,
-    script: &Script,
-) -> std::io::Result<()> {
-    let Some(request) = read_request(&mut stream).await? else {
-        return Ok(());
+/// The sample mentions in the prompt, in order, as the JSON objects they are sent as.
+fn sample_mentions(seen: &Seen) -> Vec<Value> {
+    let user = user_message(seen);
+    let Some((_, sample)) = user.split_once("Sample mentions") else {
+        return Vec::new();
     };
-    seen.lock().unwrap().push(request.clone());
-    match script(&request) {
-        Reply::Http {
-            status,
-            content_type,
-            body,
-        } => {
-            let reason = match status {
-                200 => "OK",
-                401 => "Unauthorized",
-                429 => "Too Many Requests",
-                500 => "Internal Server Error",
-                _ => "Whatever",
-            };
-            let head = format!(
-                "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            stream.write_all(head.as_bytes()).await?;
-            stream.write_all(body.as_bytes()).await?;
-            stream.shutdown().await?;
-        }
-        Reply::Close => {}
-        Reply::Hang => {
-            // Read (and ignore) until the client gives up and closes; never answer.
-            let mut buf = [0u8; 1024];
-            let _ = tokio::time::timeout(Duration::from_secs(120), async {
-                while stream.read(&mut buf).await.is_ok_and(|n| n > 0) {}
-            })
-            .await;
-        }
-    }
-    Ok(())
+    sample
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line.trim()).ok())
+        .filter(|mention| mention["id"].is_i64())
+        .collect()
 }
 
-/// One HTTP/1.1 request with a Content-Length body; `None` when the peer sent nothing.
-async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Seen>> {
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    let header_end = loop {
-        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end;
-        }
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        data.extend_from_slice(&buf[..n]);
-    };
-    let head = String::from_utf8_lossy(&data[..header_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut request_line = lines.next().unwrap_or_default().split(' ');
-    let method = request_line.next().unwrap_or_default().to_string();
-    let path = request_line.next().unwrap_or_default().to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
-        .collect();
-    let length: usize = headers
+fn sample_ids(seen: &Seen) -> Vec<i64> {
+    sample_mentions(seen)
         .iter()
-        .find(|(name, _)| name == "content-length")
-        .and_then(|(_, value)| value.parse().ok())
-        .unwrap_or(0);
-    let mut body = data[header_end + 4..].to_vec();
-    while body.len() < length {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&buf[..n]);
-    }
-    Ok(Some(Seen {
-        method,
-        path,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    }))
+        .filter_map(|m| m["id"].as_i64())
+        .collect()
 }
 
 /// A chat-completions response whose message content is `content`.
@@ -264,17 +93,13 @@ fn completion(content: &str) -> String {
 }
 
 fn json_reply(status: u16, body: String) -> Reply {
-    Reply::Http {
-        status,
-        content_type: "application/json",
-        body,
-    }
+    Reply::json(status, body)
 }
 
 /// The happy-path answer: claims citing the first three sample ids, one also citing an id
 /// that was never shown, and one claim citing only an unknown id.
 fn grounded_reply(seen: &Seen) -> Reply {
-    let ids = seen.sample_ids();
+    let ids = sample_ids(seen);
     if ids.is_empty() {
         return json_reply(
             400,
@@ -600,9 +425,9 @@ async fn grounded_llm_findings_replace_the_offline_summary() {
     assert_eq!(body["messages"][0]["role"], "system");
     assert_eq!(body["messages"][1]["role"], "user");
     // The prompt carries statistics and a sample of mentions from the query's range.
-    let user = request.user_message();
+    let user = user_message(&request);
     assert!(user.contains("Statistics (JSON):"), "{user}");
-    let sample = request.sample_mentions();
+    let sample = sample_mentions(&request);
     assert!(sample.len() >= 3, "only {} sample mentions", sample.len());
     let first_day = day(harness.from);
     let last_day = day(harness.to);
@@ -613,7 +438,7 @@ async fn grounded_llm_findings_replace_the_offline_summary() {
             "{mention} is outside {first_day}..{last_day}"
         );
     }
-    let ids = request.sample_ids();
+    let ids = sample_ids(&request);
 
     // Exactly the grounded claims, in order, with only known ids as evidence.
     assert_eq!(
@@ -732,12 +557,12 @@ async fn the_prompt_carries_no_personal_data_and_no_key() {
         request.headers
     );
     // The planted mentions are the newest, so they are in the sample, redacted.
-    let sample = request.sample_mentions();
+    let sample = sample_mentions(&request);
     for id in &planted_ids {
         assert!(
             sample.iter().any(|m| m["id"] == *id),
             "planted mention {id} not in the prompt: {}",
-            request.user_message()
+            user_message(&request)
         );
     }
     let planted_texts: Vec<&str> = sample
@@ -843,8 +668,8 @@ async fn answers_are_cached_until_the_data_changes() {
     let requests = fake.requests();
     assert_eq!(requests.len(), 3, "new data did not reach the LLM");
     assert_ne!(
-        requests[0].user_message(),
-        requests[2].user_message(),
+        user_message(&requests[0]),
+        user_message(&requests[2]),
         "the prompt after the change is the same as before it"
     );
     // And that answer is cached in turn.
@@ -895,10 +720,12 @@ async fn llm_failures_fall_back_to_the_offline_summary() {
     let mut failures = vec![
         failure(
             "garbage",
-            |_| Reply::Http {
-                status: 200,
-                content_type: "text/plain",
-                body: "Hola, soy un servidor cualquiera y esto no es JSON".to_string(),
+            |_| {
+                Reply::with_content_type(
+                    200,
+                    "text/plain",
+                    "Hola, soy un servidor cualquiera y esto no es JSON",
+                )
             },
             502,
             "the response is not JSON",
@@ -906,12 +733,13 @@ async fn llm_failures_fall_back_to_the_offline_summary() {
         ),
         failure(
             "HTML page with 200",
-            |_| Reply::Http {
-                status: 200,
-                content_type: "text/html",
-                body: "<!DOCTYPE html><html><head><title>Sign in - Corporate Proxy</title></head>\
-                       <body><form>password</form></body></html>"
-                    .to_string(),
+            |_| {
+                Reply::with_content_type(
+                    200,
+                    "text/html",
+                    "<!DOCTYPE html><html><head><title>Sign in - Corporate Proxy</title></head>\
+                     <body><form>password</form></body></html>",
+                )
             },
             502,
             "an HTML page titled \"Sign in - Corporate Proxy\"",
@@ -1083,7 +911,7 @@ async fn llm_failures_fall_back_to_the_offline_summary() {
     let fake = FakeLlm::start(|_| json_reply(500, "{}".to_string())).await;
     let url = format!(
         "http://pulso:URLPASSWORD-77@127.0.0.1:{}/v1?api-key=URLQUERYKEY-88",
-        fake.port
+        fake.port()
     );
     let response = harness
         .insights(&url, json!({"queryType": "insights"}))

@@ -1,8 +1,10 @@
 //! Writing generated rows into a record store, optionally with fixture scores.
 
-use super::fixture::{fixture_aspects, fixture_score, FIXTURE_MODEL_ID};
-use super::{DemoGenerator, DemoOptions, LabelledFeedback};
-use pulso_store::{FeedbackWriter, NewScore, StoreError};
+use super::fixture::{fixture_aspect_scores, fixture_score, FIXTURE_MODEL_ID};
+use super::{DemoGenerator, DemoOptions, LabelledFeedback, Polarity};
+use pulso_core::analysis::aspects::aspects_of;
+use pulso_core::analysis::Aspect;
+use pulso_store::{FeedbackWriter, NewFeedback, NewScore, StoreError};
 
 /// Rows per transaction: large enough to amortise a commit, small enough to stay in cache.
 const ROWS_PER_BATCH: usize = 10_000;
@@ -17,9 +19,23 @@ pub struct DemoReport {
     pub fixture_scored: u64,
 }
 
+/// One batch as the generating thread hands it to the writer.
+struct GeneratedBatch {
+    rows: Vec<NewFeedback>,
+    polarities: Vec<Polarity>,
+    /// The aspects each text names, for fixture aspect results.
+    aspects: Vec<Vec<Aspect>>,
+}
+
+/// Batches the generating thread may run ahead of the writer.
+const BATCHES_AHEAD: usize = 2;
+
 /// Generates `options` and stores the rows. With `fixture_scores`, every new row also gets a
 /// fixture score and aspect results (model id [`FIXTURE_MODEL_ID`], made active), following
 /// the feeling its text was written with. `progress` is told the rows written so far.
+///
+/// Rows are generated on a thread of their own while the previous batch is written, so the
+/// text generation and the store's writes use a core each.
 pub async fn write_demo(
     store: &dyn FeedbackWriter,
     options: &DemoOptions,
@@ -30,29 +46,60 @@ pub async fn write_demo(
         // Active first, so each batch's scores go straight into the rows queries read.
         store.set_active_model(FIXTURE_MODEL_ID).await?;
     }
-    let mut generator = DemoGenerator::new(options);
+    let (sender, mut batches) = tokio::sync::mpsc::channel::<GeneratedBatch>(BATCHES_AHEAD);
+    let options = *options;
+    let generator = std::thread::Builder::new()
+        .name("pulso-demo-generator".to_string())
+        .spawn(move || {
+            let mut generator = DemoGenerator::new(&options);
+            loop {
+                let labelled: Vec<LabelledFeedback> = generator
+                    .map_while_labelled()
+                    .take(ROWS_PER_BATCH)
+                    .collect();
+                if labelled.is_empty() {
+                    return;
+                }
+                let aspects = if fixture_scores {
+                    labelled
+                        .iter()
+                        .map(|row| aspects_of(&row.feedback.text))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let (rows, polarities) = labelled
+                    .into_iter()
+                    .map(|row| (row.feedback, row.polarity))
+                    .unzip();
+                let batch = GeneratedBatch {
+                    rows,
+                    polarities,
+                    aspects,
+                };
+                // The writer stopped (it failed): nothing more to generate.
+                if sender.blocking_send(batch).is_err() {
+                    return;
+                }
+            }
+        })
+        .expect("start the demo generator thread");
     let mut report = DemoReport::default();
-    let mut batch: Vec<LabelledFeedback> = Vec::with_capacity(ROWS_PER_BATCH);
-    loop {
-        batch.clear();
-        batch.extend(generator.map_while_labelled().take(ROWS_PER_BATCH));
-        if batch.is_empty() {
-            break;
-        }
-        let rows: Vec<_> = batch.iter().map(|r| r.feedback.clone()).collect();
-        let inserted = store.insert_feedback(&rows).await?;
+    while let Some(batch) = batches.recv().await {
+        let inserted = store.insert_feedback(&batch.rows).await?;
         report.inserted += inserted.inserted;
         report.duplicates += inserted.duplicates;
         if let (true, Some(first_id)) = (fixture_scores, inserted.first_id) {
             let scores: Vec<NewScore> = batch
+                .polarities
                 .iter()
                 .enumerate()
-                .map(|(i, row)| fixture_score(first_id + i as i64, row.polarity))
+                .map(|(i, polarity)| fixture_score(first_id + i as i64, *polarity))
                 .collect();
             let aspects: Vec<_> = scores
                 .iter()
-                .zip(&batch)
-                .flat_map(|(score, row)| fixture_aspects(score, &row.feedback.text))
+                .zip(&batch.aspects)
+                .flat_map(|(score, aspects)| fixture_aspect_scores(score, aspects))
                 .collect();
             store
                 .insert_analysis(FIXTURE_MODEL_ID, &scores, &aspects)
@@ -61,6 +108,9 @@ pub async fn write_demo(
         }
         progress(report.inserted + report.duplicates);
     }
+    generator
+        .join()
+        .expect("the demo generator thread panicked");
     Ok(report)
 }
 

@@ -6,7 +6,7 @@
 
 use super::Polarity;
 use pulso_core::analysis::aspects::aspects_of;
-use pulso_core::analysis::Label;
+use pulso_core::analysis::{Aspect, Label};
 use pulso_store::{NewAspectScore, NewScore};
 
 /// The model id fixture scores are stored under.
@@ -62,9 +62,14 @@ pub fn fixture_score(id: i64, polarity: Polarity) -> NewScore {
 
 /// Every aspect the text names, with the row's own label and score.
 pub fn fixture_aspects(score: &NewScore, text: &str) -> Vec<NewAspectScore> {
-    aspects_of(text)
-        .into_iter()
-        .map(|aspect| NewAspectScore {
+    fixture_aspect_scores(score, &aspects_of(text))
+}
+
+/// [`fixture_aspects`] for aspects already found in the text.
+pub fn fixture_aspect_scores(score: &NewScore, aspects: &[Aspect]) -> Vec<NewAspectScore> {
+    aspects
+        .iter()
+        .map(|&aspect| NewAspectScore {
             feedback_id: score.feedback_id,
             aspect,
             label: score.label,

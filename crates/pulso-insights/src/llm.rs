@@ -1003,135 +1003,19 @@ impl fmt::Debug for InsightCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pulso_testkit::{FakeLlm, Reply};
     use std::sync::Arc;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
+    use tokio::net::TcpListener;
 
     const KEY: &str = "sk-test-9f8e7d6c5b4a-SECRET";
 
-    /// What the scripted server does with one request.
-    #[derive(Clone)]
-    enum Reply {
-        Http {
-            status: u16,
-            headers: Vec<(&'static str, String)>,
-            body: String,
-        },
-        /// Reads the request and never answers.
-        Hang,
-    }
-
     fn reply(status: u16, body: impl Into<String>) -> Reply {
-        Reply::Http {
-            status,
-            headers: vec![("Content-Type", "application/json".to_string())],
-            body: body.into(),
-        }
+        Reply::json(status, body)
     }
 
-    #[derive(Debug, Clone)]
-    struct Recorded {
-        method: String,
-        path: String,
-        headers: HashMap<String, String>,
-        body: String,
-    }
-
-    struct TestServer {
-        base_url: String,
-        requests: Arc<std::sync::Mutex<Vec<Recorded>>>,
-    }
-
-    impl TestServer {
-        fn requests(&self) -> Vec<Recorded> {
-            self.requests.lock().unwrap().clone()
-        }
-    }
-
-    /// A one-request-per-connection HTTP/1.1 server on 127.0.0.1 that records each request
-    /// and plays `replies` in order, repeating the last one.
-    async fn serve(replies: Vec<Reply>) -> TestServer {
-        assert!(!replies.is_empty());
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let log = Arc::clone(&requests);
-        tokio::spawn(async move {
-            let mut next = 0;
-            while let Ok((stream, _)) = listener.accept().await {
-                let reply = replies[next.min(replies.len() - 1)].clone();
-                next += 1;
-                tokio::spawn(handle(stream, reply, Arc::clone(&log)));
-            }
-        });
-        TestServer {
-            base_url: format!("http://{addr}/v1"),
-            requests,
-        }
-    }
-
-    async fn handle(
-        mut stream: TcpStream,
-        reply: Reply,
-        log: Arc<std::sync::Mutex<Vec<Recorded>>>,
-    ) {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        let head_end = loop {
-            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break pos + 4;
-            }
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-        let mut lines = head.split("\r\n");
-        let mut request_line = lines.next().unwrap_or_default().split(' ');
-        let method = request_line.next().unwrap_or_default().to_string();
-        let path = request_line.next().unwrap_or_default().to_string();
-        let headers: HashMap<String, String> = lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
-            .collect();
-        let length: usize = headers
-            .get("content-length")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        while buf.len() < head_end + length {
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let body = String::from_utf8_lossy(&buf[head_end..head_end + length]).into_owned();
-        log.lock().unwrap().push(Recorded {
-            method,
-            path,
-            headers,
-            body,
-        });
-        match reply {
-            Reply::Hang => tokio::time::sleep(Duration::from_secs(60)).await,
-            Reply::Http {
-                status,
-                headers,
-                body,
-            } => {
-                let mut response = format!(
-                    "HTTP/1.1 {status} Scripted\r\nContent-Length: {}\r\nConnection: close\r\n",
-                    body.len()
-                );
-                for (name, value) in headers {
-                    response.push_str(&format!("{name}: {value}\r\n"));
-                }
-                response.push_str("\r\n");
-                response.push_str(&body);
-                let _ = stream.write_all(response.as_bytes()).await;
-                let _ = stream.shutdown().await;
-            }
-        }
+    /// The scripted server (pulso-testkit), playing `replies` in order, repeating the last.
+    async fn serve(replies: Vec<Reply>) -> FakeLlm {
+        FakeLlm::sequence(replies).await
     }
 
     fn client() -> reqwest::Client {
@@ -1217,7 +1101,7 @@ mod tests {
     async fn good_answer_keeps_grounded_findings_and_drops_the_rest() {
         let fenced = format!("```json\n{}\n```", good_content());
         let server = serve(vec![reply(200, completion(&fenced))]).await;
-        let answer = ask(&client(), &config(&server.base_url), &request())
+        let answer = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap();
 
@@ -1256,7 +1140,7 @@ mod tests {
             json!({"summary": [{"text": long, "evidence": [2]}]})
         );
         let server = serve(vec![reply(200, completion(&content))]).await;
-        let answer = ask(&client(), &config(&server.base_url), &request())
+        let answer = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap();
         assert_eq!(answer.findings.len(), 1);
@@ -1268,7 +1152,7 @@ mod tests {
     async fn request_carries_model_and_bearer_key_but_never_the_key_in_body() {
         let server = serve(vec![reply(200, completion(&good_content()))]).await;
         // A trailing slash must not give "//chat/completions".
-        let config = config(&format!("{}/", server.base_url));
+        let config = config(&format!("{}/", server.url()));
         ask(&client(), &config, &request()).await.unwrap();
 
         let requests = server.requests();
@@ -1276,8 +1160,13 @@ mod tests {
         let sent = &requests[0];
         assert_eq!(sent.method, "POST");
         assert_eq!(sent.path, "/v1/chat/completions");
-        assert_eq!(sent.headers["authorization"], format!("Bearer {KEY}"));
-        assert!(sent.headers["content-type"].starts_with("application/json"));
+        assert_eq!(
+            sent.header("authorization"),
+            Some(format!("Bearer {KEY}").as_str())
+        );
+        assert!(sent
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/json")));
         assert_no_key(&sent.body);
 
         let body: Value = serde_json::from_str(&sent.body).unwrap();
@@ -1305,19 +1194,19 @@ mod tests {
     async fn no_key_sends_no_authorization_header() {
         let server = serve(vec![reply(200, completion(&good_content()))]).await;
         for key in [None, Some("   ".to_string())] {
-            let mut config = config(&server.base_url);
+            let mut config = config(&server.url());
             config.api_key = key;
             ask(&client(), &config, &request()).await.unwrap();
         }
         for sent in server.requests() {
-            assert!(!sent.headers.contains_key("authorization"));
+            assert!(sent.header("authorization").is_none());
         }
     }
 
     #[tokio::test]
     async fn garbage_text_is_malformed_without_retry() {
         let server = serve(vec![reply(200, "hello, I am not JSON")]).await;
-        let err = ask(&client(), &config(&server.base_url), &request())
+        let err = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap_err();
         assert!(matches!(err, LlmError::Malformed { .. }), "{err:?}");
@@ -1339,11 +1228,11 @@ mod tests {
         );
         let server = serve(vec![Reply::Http {
             status: 200,
-            headers: vec![("Content-Type", "text/html".to_string())],
+            headers: vec![("Content-Type".to_string(), "text/html".to_string())],
             body: page,
         }])
         .await;
-        let err = ask(&client(), &config(&server.base_url), &request())
+        let err = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap_err();
         let LlmError::Malformed { detail } = &err else {
@@ -1378,7 +1267,7 @@ mod tests {
         ];
         for (body, expected) in cases {
             let server = serve(vec![reply(200, body)]).await;
-            let err = ask(&client(), &config(&server.base_url), &request())
+            let err = ask(&client(), &config(&server.url()), &request())
                 .await
                 .unwrap_err();
             assert!(matches!(err, LlmError::Malformed { .. }), "{err:?}");
@@ -1395,7 +1284,7 @@ mod tests {
         }]})
         .to_string();
         let server = serve(vec![reply(200, body)]).await;
-        let err = ask(&client(), &config(&server.base_url), &request())
+        let err = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap_err();
         assert!(
@@ -1411,7 +1300,7 @@ mod tests {
             reply(200, completion(&good_content())),
         ])
         .await;
-        let answer = ask(&client(), &config(&server.base_url), &request())
+        let answer = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap();
         assert_eq!(answer.findings.len(), 3);
@@ -1428,14 +1317,14 @@ mod tests {
         let server = serve(vec![
             Reply::Http {
                 status: 429,
-                headers: vec![("Retry-After", "1".to_string())],
+                headers: vec![("Retry-After".to_string(), "1".to_string())],
                 body: r#"{"error":{"message":"Rate limit reached"}}"#.to_string(),
             },
             reply(200, completion(&good_content())),
         ])
         .await;
         let started = Instant::now();
-        ask(&client(), &config(&server.base_url), &request())
+        ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap();
         let elapsed = started.elapsed();
@@ -1450,13 +1339,13 @@ mod tests {
         let server = serve(vec![
             Reply::Http {
                 status: 429,
-                headers: vec![("Retry-After", "3600".to_string())],
+                headers: vec![("Retry-After".to_string(), "3600".to_string())],
                 body: String::new(),
             },
             reply(200, completion(&good_content())),
         ])
         .await;
-        let mut config = config(&server.base_url);
+        let mut config = config(&server.url());
         config.max_retry_wait = Duration::from_millis(50);
         let started = Instant::now();
         ask(&client(), &config, &request()).await.unwrap();
@@ -1467,11 +1356,11 @@ mod tests {
     async fn persistent_rate_limit_is_a_rate_limited_error() {
         let server = serve(vec![Reply::Http {
             status: 429,
-            headers: vec![("Retry-After", "0".to_string())],
+            headers: vec![("Retry-After".to_string(), "0".to_string())],
             body: "slow down".to_string(),
         }])
         .await;
-        let err = ask(&client(), &config(&server.base_url), &request())
+        let err = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap_err();
         assert!(
@@ -1496,7 +1385,7 @@ mod tests {
             r#"{"error":{"message":"the model is loading"}}"#,
         )])
         .await;
-        let err = ask(&client(), &config(&server.base_url), &request())
+        let err = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap_err();
         let LlmError::Status { code, detail, .. } = &err else {
@@ -1512,7 +1401,7 @@ mod tests {
     async fn client_errors_are_not_retried_and_echoed_keys_are_scrubbed() {
         let echo = format!(r#"{{"error":{{"message":"Incorrect API key provided: {KEY}"}}}}"#);
         let server = serve(vec![reply(401, echo)]).await;
-        let err = ask(&client(), &config(&server.base_url), &request())
+        let err = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap_err();
         assert!(matches!(err, LlmError::Status { code: 401, .. }), "{err:?}");
@@ -1531,7 +1420,7 @@ mod tests {
             "<html><title>404 Not Found</title></html>",
         )])
         .await;
-        let err = ask(&client(), &config(&server.base_url), &request())
+        let err = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap_err();
         let message = err.to_string();
@@ -1546,7 +1435,7 @@ mod tests {
     #[tokio::test]
     async fn silent_server_times_out_within_timeout_times_attempts() {
         let server = serve(vec![Reply::Hang]).await;
-        let mut config = config(&server.base_url);
+        let mut config = config(&server.url());
         config.timeout = Duration::from_millis(200);
         config.max_attempts = 2;
         let started = Instant::now();
@@ -1609,7 +1498,7 @@ mod tests {
         })
         .to_string();
         let server = serve(vec![reply(200, completion(&content))]).await;
-        let err = ask(&client(), &config(&server.base_url), &request())
+        let err = ask(&client(), &config(&server.url()), &request())
             .await
             .unwrap_err();
         assert!(
@@ -1623,7 +1512,7 @@ mod tests {
         let server = serve(vec![reply(200, completion(&good_content()))]).await;
         let mut request = request();
         request.mentions.clear();
-        let err = ask(&client(), &config(&server.base_url), &request)
+        let err = ask(&client(), &config(&server.url()), &request)
             .await
             .unwrap_err();
         assert!(matches!(err, LlmError::NoMentions), "{err:?}");
@@ -1679,7 +1568,7 @@ mod tests {
         let server = serve(vec![reply(200, completion(&good_content()))]).await;
         let mut request = request();
         request.statistics = json!({"terms": vec!["ceviche"; 5000]});
-        let config = config(&server.base_url);
+        let config = config(&server.url());
         let err = ask(&client(), &config, &request).await.unwrap_err();
         let LlmError::PromptTooLarge { needed, budget } = err else {
             panic!("expected PromptTooLarge, got {err:?}");
@@ -1835,7 +1724,7 @@ mod tests {
             reply(200, completion(&good_content())),
         ])
         .await;
-        let mut config = config(&format!("http://u:{KEY}@{}", &server.base_url[7..]));
+        let mut config = config(&format!("http://u:{KEY}@{}", &server.url()[7..]));
         ask(&client(), &config, &request()).await.unwrap();
         config.max_attempts = 1;
         let _ = ask(&client(), &config, &request()).await;

@@ -7,4 +7,4 @@ mod sqlite;
 mod terms;
 
 pub use raw::RawRow;
-pub use sqlite::SqliteStore;
+pub use sqlite::{OpenMode, SqliteStore};

@@ -41,6 +41,11 @@ const MAX_TEXT_BYTES: usize = 100_000;
 const NEXT_REVISION: &str =
     "UPDATE store_revision SET value = value + 1 WHERE id = 1 RETURNING value";
 const ACTIVE_MODEL: &str = "SELECT value FROM settings WHERE key = 'active_model_id'";
+/// The settings key under which a bulk load keeps the secondary indexes it dropped, until it
+/// builds them again; an interrupted load gets them back at the next open.
+const DEFERRED_INDEXES: &str = "deferred_indexes";
+/// Separates the statements in [`DEFERRED_INDEXES`].
+const STATEMENT_SEPARATOR: &str = "\n;\n";
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -49,10 +54,32 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
+/// How a database file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// What the plugin and `pulso ingest` use: a write-ahead log, synced at checkpoints, so a
+    /// crash or a kill loses no committed batch.
+    Durable,
+    /// For filling a new file that can simply be made again (`pulso demo`, test and benchmark
+    /// fixtures): the rollback journal in memory, no syncs and a large page cache. A crash
+    /// mid-write can leave the file corrupt; nothing else may use it until it is closed.
+    BulkLoad,
+}
+
+/// Helper threads SQLite may use to sort when it builds an index: one per core.
+fn sorter_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     /// The folder must already exist, so a typo in `sqlitePath` is reported, not papered over.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, OpenMode::Durable).await
+    }
+
+    /// [`SqliteStore::open`], in the given mode.
+    pub async fn open_with(path: &Path, mode: OpenMode) -> Result<Self, StoreError> {
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !folder.is_dir() {
                 return Err(StoreError::FolderMissing {
@@ -69,14 +96,25 @@ impl SqliteStore {
             .map_err(open_error)?
             .filename(path)
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        let options = match mode {
             // Panels read the analytics mirror, so the record store's pooled connections keep
             // small caches: 16 MiB each, and no memory map that would count in the plugin's RSS.
-            .pragma("cache_size", "-16384")
-            .pragma("temp_store", "memory");
+            OpenMode::Durable => options
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .pragma("cache_size", "-16384"),
+            // Index pages of millions of rows stay cached (512 MiB); the deferred indexes are
+            // sorted on every core; their builds take seconds each, which is expected here.
+            OpenMode::BulkLoad => options
+                .journal_mode(SqliteJournalMode::Memory)
+                .synchronous(SqliteSynchronous::Off)
+                .pragma("cache_size", "-524288")
+                .pragma("threads", sorter_threads().to_string())
+                .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1)),
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
@@ -96,7 +134,86 @@ impl SqliteStore {
             path: path.to_path_buf(),
         };
         store.expire_stale_terms().await?;
+        store.build_deferred_indexes().await?;
+        if mode == OpenMode::BulkLoad {
+            store.defer_indexes().await?;
+        }
         Ok(store)
+    }
+
+    /// Into an empty database, rows go in several times faster without the secondary indexes,
+    /// which are then built once from sorted data: drops them, keeping their definitions.
+    async fn defer_indexes(&self) -> Result<(), StoreError> {
+        let has_rows: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM feedback)")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::query)?;
+        if has_rows {
+            return Ok(());
+        }
+        // Unique indexes stay: they are how duplicates are found.
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+             AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query)?;
+        if indexes.is_empty() {
+            return Ok(());
+        }
+        let definitions: Vec<&str> = indexes.iter().map(|(_, sql)| sql.as_str()).collect();
+        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?)")
+            .bind(DEFERRED_INDEXES)
+            .bind(definitions.join(STATEMENT_SEPARATOR))
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
+        for (name, _) in &indexes {
+            sqlx::query(&format!("DROP INDEX \"{name}\""))
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query)?;
+        }
+        tx.commit().await.map_err(StoreError::query)
+    }
+
+    /// Builds the secondary indexes a bulk load deferred (see [`OpenMode::BulkLoad`]); does
+    /// nothing when none are. Every open runs it too.
+    pub async fn build_deferred_indexes(&self) -> Result<(), StoreError> {
+        // The write lock first, so the definitions read are the ones this transaction removes.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(StoreError::query)?;
+        let deferred: Option<String> =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(DEFERRED_INDEXES)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::query)?;
+        let Some(definitions) = deferred else {
+            return Ok(());
+        };
+        for definition in definitions.split(STATEMENT_SEPARATOR) {
+            // Idempotent, should an index exist already.
+            let definition =
+                definition
+                    .trim()
+                    .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1);
+            sqlx::query(&definition)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query)?;
+        }
+        sqlx::query("DELETE FROM settings WHERE key = ?")
+            .bind(DEFERRED_INDEXES)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
+        tx.commit().await.map_err(StoreError::query)
     }
 
     /// Term hashes made by another tokeniser version would count the wrong terms: drop them,
@@ -135,6 +252,8 @@ impl SqliteStore {
     /// Closes every connection; the last one checkpoints the WAL into the database file, so a
     /// finished import leaves no large `-wal` file behind.
     pub async fn close(&self) {
+        // A failure leaves the definitions stored: the next open builds them.
+        let _ = self.build_deferred_indexes().await;
         self.pool.close().await;
     }
 

@@ -425,9 +425,9 @@ async fn grounded_llm_findings_replace_the_offline_summary() {
     assert_eq!(body["messages"][0]["role"], "system");
     assert_eq!(body["messages"][1]["role"], "user");
     // The prompt carries statistics and a sample of mentions from the query's range.
-    let user = user_message(&request);
+    let user = user_message(request);
     assert!(user.contains("Statistics (JSON):"), "{user}");
-    let sample = sample_mentions(&request);
+    let sample = sample_mentions(request);
     assert!(sample.len() >= 3, "only {} sample mentions", sample.len());
     let first_day = day(harness.from);
     let last_day = day(harness.to);
@@ -438,7 +438,7 @@ async fn grounded_llm_findings_replace_the_offline_summary() {
             "{mention} is outside {first_day}..{last_day}"
         );
     }
-    let ids = sample_ids(&request);
+    let ids = sample_ids(request);
 
     // Exactly the grounded claims, in order, with only known ids as evidence.
     assert_eq!(
@@ -557,12 +557,12 @@ async fn the_prompt_carries_no_personal_data_and_no_key() {
         request.headers
     );
     // The planted mentions are the newest, so they are in the sample, redacted.
-    let sample = sample_mentions(&request);
+    let sample = sample_mentions(request);
     for id in &planted_ids {
         assert!(
             sample.iter().any(|m| m["id"] == *id),
             "planted mention {id} not in the prompt: {}",
-            user_message(&request)
+            user_message(request)
         );
     }
     let planted_texts: Vec<&str> = sample

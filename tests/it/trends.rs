@@ -2,7 +2,7 @@
 //! demo database scored by the real sentiment model (`pulso demo`, which runs the same
 //! background scoring code as the plugin, clause aspects included).
 //!
-//! The demo plants stories (src/demo/trends.rs); these tests check the new query types find
+//! The demo plants stories (crates/pulso-demo/src/trends.rs); these tests check the new query types find
 //! them: Qori Brasa's delivery slump in Arequipa over the last 30 days (cold, late chicken),
 //! and it shows as an anomaly in that brand's region.
 
@@ -25,37 +25,127 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The scored demo database, built once per test run and ending at [`demo_end_ms`].
-/// `PULSO_TRENDS_DB` reuses one that `pulso demo --rows 10000 --days 60 --end <that end>`
-/// made, for quick local iterations.
+/// What the scored demo is made from: the code and data that generate its rows, score them
+/// and store them. A change to any of these files builds it again.
+const SCORED_DEMO_SOURCES: [&str; 9] = [
+    "crates/pulso-demo/src",
+    "data/demo",
+    "crates/pulso-scoring/src",
+    "crates/pulso-nlp/src",
+    "crates/pulso-core/src/analysis",
+    "data/lexicon",
+    "crates/pulso-sqlite/src",
+    "crates/pulso-sqlite/migrations",
+    "crates/pulso-store/src",
+];
+
+/// The scored demo database, ending at [`demo_end_ms`]: scoring 10,000 rows with the real
+/// model takes minutes, so it is built once per model and per version of the code that makes
+/// it, kept in `$PULSO_CACHE_DIR/test-fixtures/` (default `~/.cache/pulso`), and each run
+/// reads a copy. `PULSO_TRENDS_DB` names a database to use instead.
 fn scored_demo() -> &'static (PathBuf, i64) {
     static DB: OnceLock<(PathBuf, i64)> = OnceLock::new();
     DB.get_or_init(|| {
         if let Some(path) = std::env::var_os("PULSO_TRENDS_DB") {
             return (PathBuf::from(path), demo_end_ms());
         }
+        let model = crate::common::model_dir();
+        let cached = fixture_cache().join(format!("scored-demo-{}.db", scored_demo_key(&model)));
+        if !cached.is_file() {
+            build_scored_demo(&model, &cached);
+        }
+        // A copy: the plugin may write to the file it serves.
         let dir = tempfile::tempdir().expect("temp dir").keep();
         let path = dir.join("scored-demo.db");
-        let model = repo().join("models/dist/current");
-        let output = Command::new(env!("CARGO_BIN_EXE_pulso"))
-            .arg("demo")
-            .arg("--db")
-            .arg(&path)
-            .args(["--rows", &ROWS.to_string(), "--days", &DAYS.to_string()])
-            .args(["--end", &demo_end_arg()])
-            .arg("--model")
-            .arg(&model)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .output()
-            .expect("run pulso demo");
-        assert!(
-            output.status.success(),
-            "pulso demo failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        std::fs::copy(&cached, &path).expect("copy the cached scored demo");
         (path, demo_end_ms())
     })
+}
+
+/// `$PULSO_CACHE_DIR/test-fixtures`, else `${XDG_CACHE_HOME:-~/.cache}/pulso/test-fixtures`.
+fn fixture_cache() -> PathBuf {
+    let cache = std::env::var_os("PULSO_CACHE_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .filter(|dir| !dir.is_empty())
+                .map(|dir| PathBuf::from(dir).join("pulso"))
+        })
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/pulso")))
+        .unwrap_or_else(std::env::temp_dir);
+    cache.join("test-fixtures")
+}
+
+/// The model id, the demo's parameters and a hash of [`SCORED_DEMO_SOURCES`].
+fn scored_demo_key(model: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let config: Value = serde_json::from_str(
+        &std::fs::read_to_string(model.join("config.json")).expect("the model's config.json"),
+    )
+    .expect("config.json is JSON");
+    let mut hash = Sha256::new();
+    hash.update(format!("{ROWS} {DAYS} {} ", demo_end_arg()));
+    for source in SCORED_DEMO_SOURCES {
+        let mut files = Vec::new();
+        collect_files(&repo().join(source), &mut files);
+        files.sort();
+        for file in files {
+            hash.update(
+                file.strip_prefix(repo())
+                    .unwrap()
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
+            hash.update(std::fs::read(&file).expect("read a source file"));
+        }
+    }
+    let digest: String = hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "{}-{digest}",
+        config["model_id"].as_str().expect("model_id")
+    )
+}
+
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            collect_files(&path, files);
+        } else {
+            files.push(path);
+        }
+    }
+}
+
+/// `pulso demo` scored by `model`, written beside `target` and renamed into place whole, so a
+/// test run that is killed leaves no half-built cache entry.
+fn build_scored_demo(model: &Path, target: &Path) {
+    let folder = target.parent().expect("a cache folder");
+    std::fs::create_dir_all(folder).expect("create the fixture cache folder");
+    let building = tempfile::tempdir_in(folder).expect("a temp dir in the fixture cache");
+    let path = building.path().join("scored-demo.db");
+    let output = Command::new(env!("CARGO_BIN_EXE_pulso"))
+        .arg("demo")
+        .arg("--db")
+        .arg(&path)
+        .args(["--rows", &ROWS.to_string(), "--days", &DAYS.to_string()])
+        .args(["--end", &demo_end_arg()])
+        .arg("--model")
+        .arg(model)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run pulso demo");
+    assert!(
+        output.status.success(),
+        "pulso demo failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::rename(&path, target).expect("move the scored demo into the cache");
 }
 
 async fn frames_of(

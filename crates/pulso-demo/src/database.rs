@@ -7,7 +7,7 @@ use pulso_core::analysis::Aspect;
 use pulso_store::{FeedbackWriter, NewFeedback, NewScore, StoreError};
 
 /// Rows per transaction: large enough to amortise a commit, small enough to stay in cache.
-const ROWS_PER_BATCH: usize = 10_000;
+const ROWS_PER_BATCH: usize = 50_000;
 
 /// What writing a demo database did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -86,26 +86,40 @@ pub async fn write_demo(
         .expect("start the demo generator thread");
     let mut report = DemoReport::default();
     while let Some(batch) = batches.recv().await {
-        let inserted = store.insert_feedback(&batch.rows).await?;
+        let inserted = if fixture_scores {
+            // Rows and their fixture scores in one write, labels included.
+            let analyse = |first_id: i64| {
+                let scores: Vec<NewScore> = batch
+                    .polarities
+                    .iter()
+                    .enumerate()
+                    .map(|(i, polarity)| fixture_score(first_id + i as i64, *polarity))
+                    .collect();
+                let aspects = scores
+                    .iter()
+                    .zip(&batch.aspects)
+                    .flat_map(|(score, aspects)| fixture_aspect_scores(score, aspects))
+                    .collect();
+                (scores, aspects)
+            };
+            match store
+                .insert_analysed_feedback(&batch.rows, FIXTURE_MODEL_ID, &analyse)
+                .await
+            {
+                Ok(inserted) => {
+                    report.fixture_scored += inserted.inserted;
+                    inserted
+                }
+                // Some rows of this batch exist already (the same seed again): the new ones
+                // are stored and left for the scorer.
+                Err(StoreError::AlreadyStored { .. }) => store.insert_feedback(&batch.rows).await?,
+                Err(error) => return Err(error),
+            }
+        } else {
+            store.insert_feedback(&batch.rows).await?
+        };
         report.inserted += inserted.inserted;
         report.duplicates += inserted.duplicates;
-        if let (true, Some(first_id)) = (fixture_scores, inserted.first_id) {
-            let scores: Vec<NewScore> = batch
-                .polarities
-                .iter()
-                .enumerate()
-                .map(|(i, polarity)| fixture_score(first_id + i as i64, *polarity))
-                .collect();
-            let aspects: Vec<_> = scores
-                .iter()
-                .zip(&batch.aspects)
-                .flat_map(|(score, aspects)| fixture_aspect_scores(score, aspects))
-                .collect();
-            store
-                .insert_analysis(FIXTURE_MODEL_ID, &scores, &aspects)
-                .await?;
-            report.fixture_scored += scores.len() as u64;
-        }
         progress(report.inserted + report.duplicates);
     }
     generator

@@ -25,10 +25,10 @@ use pulso_core::query::{
     TimeseriesQuery,
 };
 use pulso_store::{
-    AspectCount, AspectCounts, AspectScan, FeedAspect, FeedCursor, FeedRow, FeedSink,
-    FeedbackBatch, FeedbackReader, FeedbackWriter, InsertReport, NewAspectScore, NewFeedback,
-    NewScore, RecordStore, SampleScan, StoreError, StoreHealth, TermSampleScan, TermScan,
-    TermTallies,
+    AnalyseNewRows, AspectCount, AspectCounts, AspectScan, FeedAspect, FeedCursor, FeedRow,
+    FeedSink, FeedbackBatch, FeedbackReader, FeedbackWriter, InsertReport, NewAspectScore,
+    NewFeedback, NewScore, RecordStore, SampleScan, StoreError, StoreHealth, TermSampleScan,
+    TermScan, TermTallies,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -52,6 +52,7 @@ pub struct SqliteStore {
     /// For the dedicated connection each write batch opens.
     options: SqliteConnectOptions,
     path: PathBuf,
+    mode: OpenMode,
 }
 
 /// How a database file is opened.
@@ -106,12 +107,12 @@ impl SqliteStore {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .pragma("cache_size", "-16384"),
-            // Index pages of millions of rows stay cached (512 MiB); the deferred indexes are
+            // Index pages of millions of rows stay cached (1 GiB); the deferred indexes are
             // sorted on every core; their builds take seconds each, which is expected here.
             OpenMode::BulkLoad => options
                 .journal_mode(SqliteJournalMode::Memory)
                 .synchronous(SqliteSynchronous::Off)
-                .pragma("cache_size", "-524288")
+                .pragma("cache_size", format!("-{BULK_LOAD_CACHE_KIB}"))
                 .pragma("threads", sorter_threads().to_string())
                 .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1)),
         };
@@ -132,6 +133,7 @@ impl SqliteStore {
             pool,
             options,
             path: path.to_path_buf(),
+            mode,
         };
         store.expire_stale_terms().await?;
         store.build_deferred_indexes().await?;
@@ -151,14 +153,20 @@ impl SqliteStore {
         if has_rows {
             return Ok(());
         }
-        // Unique indexes stay: they are how duplicates are found.
+        // Unique indexes stay: they are how duplicates are found. So do those whose keys
+        // arrive in insert order (appending to them costs little, building one is a full
+        // scan), and partial ones, which a bulk load's rows mostly do not enter.
         let indexes: Vec<(String, String)> = sqlx::query_as(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-             AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+             AND sql NOT LIKE 'CREATE UNIQUE%' AND sql NOT LIKE '% WHERE %' ORDER BY name",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(StoreError::query)?;
+        let indexes: Vec<(String, String)> = indexes
+            .into_iter()
+            .filter(|(name, _)| !INSERT_ORDER_INDEXES.contains(&name.as_str()))
+            .collect();
         if indexes.is_empty() {
             return Ok(());
         }
@@ -438,6 +446,12 @@ fn validate_row(index: usize, row: &NewFeedback) -> Result<(), StoreError> {
 
 /// Page cache of a write batch's connection, in KiB; pages are allocated only as used.
 const BATCH_CACHE_KIB: u32 = 256 * 1024;
+/// The page cache of a bulk load's connections: at 10M rows the B-trees that take rows in
+/// random order (the time-ordered terms table, the unique external ids) outgrow 256 MiB, and
+/// every commit then writes back pages it will dirty again in the next batch.
+const BULK_LOAD_CACHE_KIB: u32 = 1024 * 1024;
+/// Secondary indexes whose keys grow with the insert order (ids, revisions).
+const INSERT_ORDER_INDEXES: [&str; 2] = ["feedback_revision", "feedback_terms_feedback"];
 
 /// One open write transaction; dropping it without `commit` rolls everything back.
 struct SqliteBatch {
@@ -452,13 +466,111 @@ struct SqliteBatch {
 #[async_trait]
 impl FeedbackBatch for SqliteBatch {
     async fn insert(&mut self, rows: &[NewFeedback]) -> Result<InsertReport, StoreError> {
+        self.insert_rows(rows, &[]).await
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        (*self).commit_batch().await
+    }
+
+    async fn rollback(mut self: Box<Self>) -> Result<(), StoreError> {
+        sqlx::query("ROLLBACK")
+            .execute(&mut self.connection)
+            .await
+            .map_err(StoreError::query)?;
+        Ok(self.connection.close().await.map_err(StoreError::query)?)
+    }
+}
+
+impl SqliteStore {
+    /// A write transaction on its own connection.
+    async fn open_batch(&self) -> Result<SqliteBatch, StoreError> {
+        // Its own connection, so a large import gets a large page cache without the pooled
+        // connections keeping it: with a small cache, SQLite spills the open transaction to
+        // the WAL and reads it back over and over. Closing the connection without COMMIT (a
+        // dropped batch, a crash) rolls everything back.
+        let mut connection = self
+            .options
+            .clone()
+            .pragma(
+                "cache_size",
+                format!(
+                    "-{}",
+                    match self.mode {
+                        OpenMode::Durable => BATCH_CACHE_KIB,
+                        OpenMode::BulkLoad => BULK_LOAD_CACHE_KIB,
+                    }
+                ),
+            )
+            .connect()
+            .await
+            .map_err(StoreError::query)?;
+        // IMMEDIATE takes the write lock now rather than failing to upgrade mid-batch.
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut connection)
+            .await
+            .map_err(StoreError::query)?;
+        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
+            .fetch_one(&mut connection)
+            .await
+            .map_err(StoreError::query)?;
+        Ok(SqliteBatch {
+            connection,
+            ingest_time_ms: chrono::Utc::now().timestamp_millis(),
+            revision,
+            rows_seen: 0,
+        })
+    }
+}
+
+/// One multi-row statement of `model_id`'s scores (at most [`INSERT_ROWS_PER_STATEMENT`]).
+async fn insert_score_rows(
+    connection: &mut SqliteConnection,
+    model_id: &str,
+    scores: &[NewScore],
+    scored_at_ms: i64,
+) -> Result<(), StoreError> {
+    let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+        "INSERT OR REPLACE INTO scores (model_id, feedback_id, label, score, p_negative, \
+         p_neutral, p_positive, confidence, scored_at_ms) ",
+    );
+    builder.push_values(scores, |mut b, s| {
+        b.push_bind(model_id)
+            .push_bind(s.feedback_id)
+            .push_bind(s.label.name())
+            .push_bind(s.score)
+            .push_bind(s.p_negative)
+            .push_bind(s.p_neutral)
+            .push_bind(s.p_positive)
+            .push_bind(s.confidence())
+            .push_bind(scored_at_ms);
+    });
+    builder
+        .build()
+        .execute(connection)
+        .await
+        .map_err(StoreError::query)?;
+    Ok(())
+}
+
+impl SqliteBatch {
+    /// Inserts `rows`; `labels[i]`, where given, is the active model's score of `rows[i]`,
+    /// written into the row's label columns.
+    async fn insert_rows(
+        &mut self,
+        rows: &[NewFeedback],
+        labels: &[Option<&NewScore>],
+    ) -> Result<InsertReport, StoreError> {
         for (index, row) in rows.iter().enumerate() {
             validate_row(self.rows_seen + index, row)?;
         }
         self.rows_seen += rows.len();
         let mut inserted = 0u64;
         let mut last_id = None;
-        for chunk in rows.chunks(INSERT_ROWS_PER_STATEMENT) {
+        for (number, chunk) in rows.chunks(INSERT_ROWS_PER_STATEMENT).enumerate() {
+            let chunk_labels = labels
+                .get(number * INSERT_ROWS_PER_STATEMENT..)
+                .unwrap_or_default();
             // OR IGNORE rather than ON CONFLICT DO NOTHING: a multi-row statement that may
             // abort makes SQLite copy every page it touches into a statement journal, which
             // cost more than the inserts. Rows are validated above, so the only constraint
@@ -467,9 +579,11 @@ impl FeedbackBatch for SqliteBatch {
             let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT OR IGNORE INTO feedback (source_type, platform, region, city, category, \
                  brand, product, language, text, text_folded, rating, rating_raw, redactions, \
-                 event_time_ms, ingest_time_ms, external_id, terms, revision) ",
+                 event_time_ms, ingest_time_ms, external_id, terms, revision, label, score, \
+                 confidence) ",
             );
-            builder.push_values(chunk, |mut b, row| {
+            builder.push_values(chunk.iter().enumerate(), |mut b, (index, row)| {
+                let label = chunk_labels.get(index).copied().flatten();
                 b.push_bind(row.source_type.as_str())
                     .push_bind(&row.platform)
                     .push_bind(&row.region)
@@ -487,7 +601,10 @@ impl FeedbackBatch for SqliteBatch {
                     .push_bind(self.ingest_time_ms)
                     .push_bind(&row.external_id)
                     .push_bind(terms::encode(&row.terms))
-                    .push_bind(self.revision);
+                    .push_bind(self.revision)
+                    .push_bind(label.map(|s| s.label.name()))
+                    .push_bind(label.map(|s| s.score))
+                    .push_bind(label.map(NewScore::confidence));
             });
             let done = builder
                 .build()
@@ -509,52 +626,94 @@ impl FeedbackBatch for SqliteBatch {
         })
     }
 
-    async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+    async fn commit_batch(mut self) -> Result<(), StoreError> {
         sqlx::query("COMMIT")
             .execute(&mut self.connection)
             .await
             .map_err(StoreError::query)?;
-        Ok(self.connection.close().await.map_err(StoreError::query)?)
-    }
-
-    async fn rollback(mut self: Box<Self>) -> Result<(), StoreError> {
-        sqlx::query("ROLLBACK")
-            .execute(&mut self.connection)
-            .await
-            .map_err(StoreError::query)?;
-        Ok(self.connection.close().await.map_err(StoreError::query)?)
+        self.connection.close().await.map_err(StoreError::query)
     }
 }
 
 #[async_trait]
 impl FeedbackWriter for SqliteStore {
     async fn begin_batch(&self) -> Result<Box<dyn FeedbackBatch>, StoreError> {
-        // Its own connection, so a large import gets a large page cache without the pooled
-        // connections keeping it: with a small cache, SQLite spills the open transaction to
-        // the WAL and reads it back over and over. Closing the connection without COMMIT (a
-        // dropped batch, a crash) rolls everything back.
-        let mut connection = self
-            .options
-            .clone()
-            .pragma("cache_size", format!("-{BATCH_CACHE_KIB}"))
-            .connect()
+        Ok(Box::new(self.open_batch().await?))
+    }
+
+    async fn insert_analysed_feedback(
+        &self,
+        rows: &[NewFeedback],
+        model_id: &str,
+        analyse: AnalyseNewRows<'_>,
+    ) -> Result<InsertReport, StoreError> {
+        // Dropped on an error: the connection closes without COMMIT, so nothing is stored.
+        let mut batch = self.open_batch().await?;
+        // `id` is an INTEGER PRIMARY KEY without AUTOINCREMENT: a new row gets the largest id
+        // plus one, and this transaction holds the write lock.
+        let first_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM feedback")
+            .fetch_one(&mut batch.connection)
             .await
             .map_err(StoreError::query)?;
-        // IMMEDIATE takes the write lock now rather than failing to upgrade mid-batch.
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut connection)
+        let active: Option<String> = sqlx::query_scalar(ACTIVE_MODEL)
+            .fetch_optional(&mut batch.connection)
             .await
             .map_err(StoreError::query)?;
-        let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
-            .fetch_one(&mut connection)
-            .await
-            .map_err(StoreError::query)?;
-        Ok(Box::new(SqliteBatch {
-            connection,
-            ingest_time_ms: chrono::Utc::now().timestamp_millis(),
-            revision,
-            rows_seen: 0,
-        }))
+        let (scores, aspects) = analyse(first_id);
+        let row_of = |feedback_id: i64| {
+            usize::try_from(feedback_id - first_id)
+                .ok()
+                .filter(|&index| index < rows.len())
+                .ok_or_else(|| StoreError::InvalidRow {
+                    row: 0,
+                    field: "feedback_id",
+                    reason: format!(
+                        "analysis for id {feedback_id}, outside the ids {first_id} to {} of these rows",
+                        first_id + rows.len() as i64 - 1
+                    ),
+                })
+        };
+        let mut labels: Vec<Option<&NewScore>> = vec![None; rows.len()];
+        if active.as_deref() == Some(model_id) {
+            for score in &scores {
+                labels[row_of(score.feedback_id)?] = Some(score);
+            }
+        }
+        let report = batch.insert_rows(rows, &labels).await?;
+        if report.duplicates > 0 {
+            return Err(StoreError::AlreadyStored {
+                duplicates: report.duplicates,
+            });
+        }
+        let scored_at_ms = chrono::Utc::now().timestamp_millis();
+        for chunk in scores.chunks(INSERT_ROWS_PER_STATEMENT) {
+            insert_score_rows(&mut batch.connection, model_id, chunk, scored_at_ms).await?;
+        }
+        for chunk in aspects.chunks(INSERT_ROWS_PER_STATEMENT) {
+            let times = chunk
+                .iter()
+                .map(|a| Ok(rows[row_of(a.feedback_id)?].event_time_ms))
+                .collect::<Result<Vec<i64>, StoreError>>()?;
+            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO aspect_scores (model_id, feedback_id, aspect, label, score, \
+                 event_time_ms) ",
+            );
+            builder.push_values(chunk.iter().zip(times), |mut b, (a, time)| {
+                b.push_bind(model_id)
+                    .push_bind(a.feedback_id)
+                    .push_bind(a.aspect.name())
+                    .push_bind(a.label.name())
+                    .push_bind(a.score.clamp(-1.0, 1.0))
+                    .push_bind(time);
+            });
+            builder
+                .build()
+                .execute(&mut batch.connection)
+                .await
+                .map_err(StoreError::query)?;
+        }
+        batch.commit_batch().await?;
+        Ok(report)
     }
 
     async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError> {
@@ -584,26 +743,7 @@ impl FeedbackWriter for SqliteStore {
             .await
             .map_err(StoreError::query)?;
         for chunk in scores.chunks(INSERT_ROWS_PER_STATEMENT) {
-            let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "INSERT OR REPLACE INTO scores (model_id, feedback_id, label, score, p_negative, \
-                 p_neutral, p_positive, confidence, scored_at_ms) ",
-            );
-            builder.push_values(chunk, |mut b, s| {
-                b.push_bind(model_id)
-                    .push_bind(s.feedback_id)
-                    .push_bind(s.label.name())
-                    .push_bind(s.score)
-                    .push_bind(s.p_negative)
-                    .push_bind(s.p_neutral)
-                    .push_bind(s.p_positive)
-                    .push_bind(s.confidence())
-                    .push_bind(scored_at_ms);
-            });
-            builder
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query)?;
+            insert_score_rows(&mut tx, model_id, chunk, scored_at_ms).await?;
             if active.as_deref() == Some(model_id) {
                 // Queries read the copy in `feedback`: one statement per chunk, not per row.
                 let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -1195,6 +1335,142 @@ mod tests {
         let err = store.insert_feedback(&bad).await.unwrap_err();
         assert_eq!(err.to_string(), "row 1 field text is invalid: it is empty");
         assert_eq!(store.health().await.unwrap().total_rows, 4);
+    }
+
+    /// Scores and aspects for rows whose ids start at `first_id`: one label per row in turn.
+    fn analysis_from(first_id: i64, count: usize) -> (Vec<NewScore>, Vec<NewAspectScore>) {
+        let labels = [Label::Positive, Label::Negative, Label::Neutral];
+        let scores: Vec<NewScore> = (0..count)
+            .map(|i| NewScore {
+                feedback_id: first_id + i as i64,
+                label: labels[i % 3],
+                score: [0.8, -0.6, 0.1][i % 3],
+                p_negative: [0.05, 0.75, 0.2][i % 3],
+                p_neutral: [0.1, 0.15, 0.6][i % 3],
+                p_positive: [0.85, 0.1, 0.2][i % 3],
+            })
+            .collect();
+        let aspects = scores
+            .iter()
+            .map(|s| NewAspectScore {
+                feedback_id: s.feedback_id,
+                aspect: Aspect::Delivery,
+                label: s.label,
+                score: s.score,
+            })
+            .collect();
+        (scores, aspects)
+    }
+
+    /// Everything a query may read about the rows and their analysis (not the times of
+    /// writing), in a stable order.
+    async fn stored_state(store: &SqliteStore) -> Vec<String> {
+        let mut state: Vec<String> = Vec::new();
+        for sql in [
+            "SELECT id || ' ' || external_id || ' ' || event_time_ms || ' ' || \
+             COALESCE(label, '-') || ' ' || COALESCE(score, '-') || ' ' || \
+             COALESCE(confidence, '-') || ' ' || hex(terms) FROM feedback ORDER BY id",
+            "SELECT model_id || ' ' || feedback_id || ' ' || label || ' ' || score || ' ' || \
+             p_negative || ' ' || p_neutral || ' ' || p_positive || ' ' || confidence \
+             FROM scores ORDER BY model_id, feedback_id",
+            "SELECT model_id || ' ' || feedback_id || ' ' || aspect || ' ' || label || ' ' || \
+             score || ' ' || event_time_ms FROM aspect_scores ORDER BY 1",
+            "SELECT event_time_ms || ' ' || feedback_id || ' ' || hex(terms) FROM feedback_terms \
+             ORDER BY 1",
+        ] {
+            let rows: Vec<String> = sqlx::query_scalar(sql)
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+            state.extend(rows);
+        }
+        state
+    }
+
+    #[tokio::test]
+    async fn an_analysed_insert_stores_what_an_insert_then_its_analysis_store() {
+        let rows = |prefix: &str| -> Vec<NewFeedback> {
+            (0..7)
+                .map(|i| {
+                    row(
+                        &format!("{prefix}{i}"),
+                        "Brasa Norte",
+                        "Lima",
+                        "Llegó frío",
+                        i,
+                    )
+                })
+                .collect()
+        };
+        let mut states = Vec::new();
+        for active in ["fixture", "other"] {
+            for folded in [false, true] {
+                let dir = tempfile::tempdir().unwrap();
+                let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+                store.set_active_model(active).await.unwrap();
+                // Ids that do not start at 1.
+                store.insert_feedback(&rows("old-")).await.unwrap();
+                let new_rows = rows("new-");
+                let report = if folded {
+                    store
+                        .insert_analysed_feedback(&new_rows, "fixture", &|first| {
+                            analysis_from(first, 7)
+                        })
+                        .await
+                        .unwrap()
+                } else {
+                    let report = store.insert_feedback(&new_rows).await.unwrap();
+                    let (scores, aspects) = analysis_from(report.first_id.unwrap(), 7);
+                    store
+                        .insert_analysis("fixture", &scores, &aspects)
+                        .await
+                        .unwrap();
+                    report
+                };
+                assert_eq!(report.first_id, Some(8));
+                states.push(stored_state(&store).await);
+            }
+        }
+        assert_eq!(states[0], states[1], "fixture model active");
+        assert_eq!(states[2], states[3], "another model active");
+        assert!(states[0]
+            .iter()
+            .any(|row| row.contains(" positive 0.8 0.85 ")));
+        assert_ne!(
+            states[0], states[2],
+            "labels are copied only for the active model"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_analysed_insert_that_fails_stores_nothing() {
+        let (_dir, store) = store_with_rows().await;
+        let before = stored_state(&store).await;
+        // Row "2" is stored already.
+        let rows = vec![
+            row("20", "X", "Lima", "bien", 2),
+            row("2", "X", "Lima", "otra vez", 2),
+        ];
+        let err = store
+            .insert_analysed_feedback(&rows, "fixture", &|first| analysis_from(first, 2))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::AlreadyStored { duplicates: 1 }),
+            "{err}"
+        );
+        // Analysis for an id these rows do not get.
+        let rows = vec![row("21", "X", "Lima", "bien", 2)];
+        store.set_active_model("fixture").await.unwrap();
+        let err = store
+            .insert_analysed_feedback(&rows, "fixture", &|first| analysis_from(first + 1, 1))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "row 0 field feedback_id is invalid: analysis for id 5, outside the ids 4 to 4 of these rows"
+        );
+        assert_eq!(stored_state(&store).await, before);
     }
 
     #[tokio::test]

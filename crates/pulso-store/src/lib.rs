@@ -47,6 +47,10 @@ pub struct NewAspectScore {
     pub score: f64,
 }
 
+/// Computes the analysis of rows about to be stored, from the id the first one will get.
+pub type AnalyseNewRows<'a> =
+    &'a (dyn Fn(i64) -> (Vec<NewScore>, Vec<NewAspectScore>) + Send + Sync);
+
 /// Which rows trending terms compare: `range` against `before`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TermScan {
@@ -252,6 +256,8 @@ pub enum StoreError {
         field: &'static str,
         reason: String,
     },
+    #[error("{duplicates} of these rows are already stored, so their ids would not follow in row order: store them with insert_feedback and score them after")]
+    AlreadyStored { duplicates: u64 },
     /// A reader that is not SQL (the analytics engine) failed.
     #[error("the analytics engine failed: {0}")]
     Engine(#[source] BackendError),
@@ -291,6 +297,17 @@ pub trait FeedbackWriter: Send + Sync {
         batch.commit().await?;
         Ok(report)
     }
+    /// Stores new rows together with `model_id`'s analysis of them, in one transaction (how
+    /// `pulso demo` fills a fixture): `analyse` gets the id the first row will get, the others
+    /// following in row order, and returns their scores and aspects. When `model_id` is the
+    /// active model, the rows are written with its labels, not updated after. Fails, storing
+    /// nothing, when a row is already stored (the ids would not follow in order).
+    async fn insert_analysed_feedback(
+        &self,
+        rows: &[NewFeedback],
+        model_id: &str,
+        analyse: AnalyseNewRows<'_>,
+    ) -> Result<InsertReport, StoreError>;
     /// Up to `limit` rows the active model has not scored yet, oldest first: `(id, text)`.
     async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError>;
     /// Stores scores under `model_id`, replacing that model's earlier score for a row.

@@ -12,7 +12,8 @@ stratum rows are ordered by sha256(SEED + text) and the first round(30%) go to
 `dev`, the rest to `train`. Adding rows later does not move existing rows
 between splits unless their stratum's dev quota changes.
 
-Usage: python3 models/data/make_split.py
+Usage: python3 models/data/make_split.py [--check]
+  --check: validate src/ and print the counts without writing the CSV.
 """
 import csv
 import glob
@@ -113,6 +114,8 @@ def main():
     rows.sort(key=lambda r: (order[r["split"]], r["label"], r["voice"],
                              hashlib.sha256((SEED + r["text"]).encode()).hexdigest()))
     out = os.path.join(HERE, "peru_food_authored.csv")
+    if "--check" in sys.argv[1:]:
+        out = os.devnull
     with open(out, "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["text", "label", "voice", "language", "notes", "split", "group"],
                            lineterminator="\n")

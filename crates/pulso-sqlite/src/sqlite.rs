@@ -41,8 +41,9 @@ const MAX_TEXT_BYTES: usize = 100_000;
 const NEXT_REVISION: &str =
     "UPDATE store_revision SET value = value + 1 WHERE id = 1 RETURNING value";
 const ACTIVE_MODEL: &str = "SELECT value FROM settings WHERE key = 'active_model_id'";
-/// The settings key under which a bulk load keeps the secondary indexes it dropped, until it
-/// builds them again; an interrupted load gets them back at the next open.
+/// The settings key under which a bulk load keeps the statements it deferred (the terms
+/// table's fill and trigger, the secondary indexes it dropped) until it runs them; an
+/// interrupted load gets them run at the next open.
 const DEFERRED_INDEXES: &str = "deferred_indexes";
 /// Separates the statements in [`DEFERRED_INDEXES`].
 const STATEMENT_SEPARATOR: &str = "\n;\n";
@@ -167,11 +168,30 @@ impl SqliteStore {
             .into_iter()
             .filter(|(name, _)| !INSERT_ORDER_INDEXES.contains(&name.as_str()))
             .collect();
-        if indexes.is_empty() {
+        // The terms table is ordered by time, and rows arrive in any time order: kept by its
+        // trigger it takes a random insert per row; filled once at the end, sorted, it is
+        // appended to. So the trigger goes too, and comes back after that fill.
+        let terms_trigger: Option<String> =
+            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?")
+                .bind(TERMS_INSERT_TRIGGER)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::query)?;
+        let mut definitions: Vec<&str> = Vec::new();
+        if let Some(trigger) = &terms_trigger {
+            definitions.extend([FILL_TERMS_TABLE, trigger.as_str()]);
+        }
+        definitions.extend(indexes.iter().map(|(_, sql)| sql.as_str()));
+        if definitions.is_empty() {
             return Ok(());
         }
-        let definitions: Vec<&str> = indexes.iter().map(|(_, sql)| sql.as_str()).collect();
         let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        if terms_trigger.is_some() {
+            sqlx::query(&format!("DROP TRIGGER \"{TERMS_INSERT_TRIGGER}\""))
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query)?;
+        }
         sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?)")
             .bind(DEFERRED_INDEXES)
             .bind(definitions.join(STATEMENT_SEPARATOR))
@@ -187,8 +207,9 @@ impl SqliteStore {
         tx.commit().await.map_err(StoreError::query)
     }
 
-    /// Builds the secondary indexes a bulk load deferred (see [`OpenMode::BulkLoad`]); does
-    /// nothing when none are. Every open runs it too.
+    /// Does the work a bulk load deferred (see [`OpenMode::BulkLoad`]): fills the terms table
+    /// and restores its trigger, builds the secondary indexes; does nothing when none is
+    /// pending. Every open runs it too.
     pub async fn build_deferred_indexes(&self) -> Result<(), StoreError> {
         // The write lock first, so the definitions read are the ones this transaction removes.
         let mut tx = self
@@ -206,11 +227,11 @@ impl SqliteStore {
             return Ok(());
         };
         for definition in definitions.split(STATEMENT_SEPARATOR) {
-            // Idempotent, should an index exist already.
-            let definition =
-                definition
-                    .trim()
-                    .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1);
+            // Idempotent, should an index or the trigger exist already.
+            let definition = definition
+                .trim()
+                .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+                .replacen("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1);
             sqlx::query(&definition)
                 .execute(&mut *tx)
                 .await
@@ -451,7 +472,13 @@ const BATCH_CACHE_KIB: u32 = 256 * 1024;
 /// every commit then writes back pages it will dirty again in the next batch.
 const BULK_LOAD_CACHE_KIB: u32 = 1024 * 1024;
 /// Secondary indexes whose keys grow with the insert order (ids, revisions).
-const INSERT_ORDER_INDEXES: [&str; 2] = ["feedback_revision", "feedback_terms_feedback"];
+const INSERT_ORDER_INDEXES: [&str; 1] = ["feedback_revision"];
+/// The trigger that copies each new row's terms into `feedback_terms`.
+const TERMS_INSERT_TRIGGER: &str = "feedback_terms_on_insert";
+/// What that trigger would have written for a bulk load's rows, in the table's order.
+const FILL_TERMS_TABLE: &str = "INSERT OR REPLACE INTO feedback_terms (event_time_ms, \
+     feedback_id, terms) SELECT event_time_ms, id, terms FROM feedback \
+     WHERE terms IS NOT NULL ORDER BY event_time_ms, id";
 
 /// One open write transaction; dropping it without `commit` rolls everything back.
 struct SqliteBatch {
@@ -1471,6 +1498,82 @@ mod tests {
             "row 0 field feedback_id is invalid: analysis for id 5, outside the ids 4 to 4 of these rows"
         );
         assert_eq!(stored_state(&store).await, before);
+    }
+
+    /// The schema's objects: tables, indexes and triggers with their definitions.
+    async fn schema(store: &SqliteStore) -> Vec<(String, String, String)> {
+        sqlx::query_as(
+            "SELECT type, name, COALESCE(sql, '') FROM sqlite_master \
+             WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_bulk_load_ends_as_a_durable_load_does_even_when_interrupted() {
+        let texts = [
+            "Llegó frío, pésimo",
+            "Riquísimo el ceviche",
+            "Normal, nada especial",
+        ];
+        // Times out of order, as real and demo rows come.
+        let rows: Vec<NewFeedback> = (0..60)
+            .map(|i| {
+                row(
+                    &format!("b{i}"),
+                    "Brasa Norte",
+                    "Lima",
+                    texts[i % 3],
+                    (i as i64 * 37) % 61,
+                )
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let durable = SqliteStore::open(&dir.path().join("durable.db"))
+            .await
+            .unwrap();
+        durable.insert_feedback(&rows).await.unwrap();
+        let expected = (schema(&durable).await, stored_state(&durable).await);
+        assert_eq!(expected.1.len(), 2 * rows.len(), "feedback and terms rows");
+
+        for interrupted in [false, true] {
+            let path = dir.path().join(format!("bulk-{interrupted}.db"));
+            let bulk = SqliteStore::open_with(&path, OpenMode::BulkLoad)
+                .await
+                .unwrap();
+            assert_ne!(schema(&bulk).await, expected.0, "the work is deferred");
+            bulk.insert_feedback(&rows[..30]).await.unwrap();
+            bulk.insert_feedback(&rows[30..]).await.unwrap();
+            if interrupted {
+                // As a killed process leaves it: connections gone, nothing built.
+                bulk.pool.close().await;
+            } else {
+                bulk.close().await;
+            }
+            let reopened = SqliteStore::open(&path).await.unwrap();
+            assert_eq!(
+                schema(&reopened).await,
+                expected.0,
+                "interrupted: {interrupted}"
+            );
+            assert_eq!(
+                stored_state(&reopened).await,
+                expected.1,
+                "interrupted: {interrupted}"
+            );
+            // The trigger is back: a later row reaches the terms table as it is inserted.
+            reopened
+                .insert_feedback(&[row("late", "X", "Lima", "Bravazo", 70)])
+                .await
+                .unwrap();
+            let terms_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM feedback_terms")
+                .fetch_one(&reopened.pool)
+                .await
+                .unwrap();
+            assert_eq!(terms_rows, rows.len() as i64 + 1);
+        }
     }
 
     #[tokio::test]

@@ -41,8 +41,8 @@ const SCORED_DEMO_SOURCES: [&str; 9] = [
 
 /// The scored demo database, ending at [`demo_end_ms`]: scoring 10,000 rows with the real
 /// model takes minutes, so it is built once per model and per version of the code that makes
-/// it, kept in `$PULSO_CACHE_DIR/test-fixtures/` (default `~/.cache/pulso`), and each run
-/// reads a copy. `PULSO_TRENDS_DB` names a database to use instead.
+/// it, kept in `$PULSO_CACHE_DIR/test-fixtures/` (default `~/.cache/pulso`; the four newest
+/// stay), and each run reads a copy. `PULSO_TRENDS_DB` names a database to use instead.
 fn scored_demo() -> &'static (PathBuf, i64) {
     static DB: OnceLock<(PathBuf, i64)> = OnceLock::new();
     DB.get_or_init(|| {
@@ -146,6 +146,28 @@ fn build_scored_demo(model: &Path, target: &Path) {
         String::from_utf8_lossy(&output.stderr)
     );
     std::fs::rename(&path, target).expect("move the scored demo into the cache");
+    prune_scored_demos(folder);
+}
+
+/// Scored demos cached for older code or models: the newest few stay (another checkout may
+/// still use them), the rest go, so the cache does not grow by one file per change.
+fn prune_scored_demos(folder: &Path) {
+    const KEEP: usize = 4;
+    let mut cached: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(folder)
+        .expect("read the fixture cache")
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let name = path.file_name()?.to_str()?;
+            let is_scored_demo = name.starts_with("scored-demo-") && name.ends_with(".db");
+            let modified = path.metadata().ok()?.modified().ok()?;
+            is_scored_demo.then_some((modified, path))
+        })
+        .collect();
+    cached.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    for (_, stale) in cached.into_iter().skip(KEEP) {
+        // Another test run may be reading it: a failure to remove is not this run's concern.
+        let _ = std::fs::remove_file(stale);
+    }
 }
 
 async fn frames_of(

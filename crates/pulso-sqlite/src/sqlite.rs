@@ -283,6 +283,16 @@ impl SqliteStore {
     pub async fn close(&self) {
         // A failure leaves the definitions stored: the next open builds them.
         let _ = self.build_deferred_indexes().await;
+        if self.mode == OpenMode::BulkLoad {
+            // A bulk load's journal is in memory, so the file is left in rollback mode, and
+            // the first processes to open it (several data sources, parallel tests) would race
+            // to switch it to WAL, which takes an exclusive lock: "database is locked". It is
+            // switched here, while this process is its only user. A failure leaves that to
+            // the next open.
+            let _ = sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&self.pool)
+                .await;
+        }
         self.pool.close().await;
     }
 
@@ -1551,6 +1561,9 @@ mod tests {
                 bulk.pool.close().await;
             } else {
                 bulk.close().await;
+                // The file header's format bytes say WAL (2), not rollback (1).
+                let header = std::fs::read(&path).unwrap();
+                assert_eq!(header[18..20], [2, 2], "write-ahead log mode after close");
             }
             let reopened = SqliteStore::open(&path).await.unwrap();
             assert_eq!(

@@ -423,12 +423,18 @@ pub fn demo_end_arg() -> String {
 /// [`demo_end_ms`], none of them scored.
 pub fn demo_db(dir: &Path, rows: usize) -> PathBuf {
     let path = dir.join("demo.db");
+    run_demo(&path, &["--rows", &rows.to_string(), "--no-score"]);
+    path
+}
+
+/// `pulso demo --db <path> --end <the pinned end> <args>`, which must succeed.
+pub fn run_demo(path: &Path, args: &[&str]) {
     let output = Command::new(env!("CARGO_BIN_EXE_pulso"))
         .arg("demo")
         .arg("--db")
-        .arg(&path)
-        .args(["--rows", &rows.to_string(), "--no-score"])
+        .arg(path)
         .args(["--end", &demo_end_arg()])
+        .args(args)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .output()
@@ -438,7 +444,6 @@ pub fn demo_db(dir: &Path, rows: usize) -> PathBuf {
         "pulso demo failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    path
 }
 
 /// One QueryData call; the RPC itself must succeed, whatever the single queries answer.

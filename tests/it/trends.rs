@@ -7,7 +7,6 @@
 //! and it shows as an anomaly in that brand's region.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use crate::common::{
@@ -27,7 +26,8 @@ fn repo() -> &'static Path {
 
 /// What the scored demo is made from: the code and data that generate its rows, score them
 /// and store them. A change to any of these files builds it again.
-const SCORED_DEMO_SOURCES: [&str; 9] = [
+const SCORED_DEMO_SOURCES: [&str; 10] = [
+    "src/main.rs",
     "crates/pulso-demo/src",
     "data/demo",
     "crates/pulso-scoring/src",
@@ -110,7 +110,12 @@ fn scored_demo_key(model: &Path) -> String {
     )
 }
 
+/// `dir`'s files, recursively; a file names itself.
 fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    if dir.is_file() {
+        files.push(dir.to_path_buf());
+        return;
+    }
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.expect("a directory entry").path();
         if path.is_dir() {
@@ -128,23 +133,9 @@ fn build_scored_demo(model: &Path, target: &Path) {
     std::fs::create_dir_all(folder).expect("create the fixture cache folder");
     let building = tempfile::tempdir_in(folder).expect("a temp dir in the fixture cache");
     let path = building.path().join("scored-demo.db");
-    let output = Command::new(env!("CARGO_BIN_EXE_pulso"))
-        .arg("demo")
-        .arg("--db")
-        .arg(&path)
-        .args(["--rows", &ROWS.to_string(), "--days", &DAYS.to_string()])
-        .args(["--end", &demo_end_arg()])
-        .arg("--model")
-        .arg(model)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run pulso demo");
-    assert!(
-        output.status.success(),
-        "pulso demo failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let model = model.to_str().expect("a UTF-8 model path");
+    let (rows, days) = (ROWS.to_string(), DAYS.to_string());
+    crate::common::run_demo(&path, &["--rows", &rows, "--days", &days, "--model", model]);
     std::fs::rename(&path, target).expect("move the scored demo into the cache");
     prune_scored_demos(folder);
 }

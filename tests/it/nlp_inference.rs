@@ -1,5 +1,6 @@
 //! Real inference with the built model (`python3 models/build.py`): tokens, embeddings and
-//! probabilities against Python onnxruntime's reference outputs, and bad input per row.
+//! probabilities and emotion confidences against Python onnxruntime's reference outputs, and
+//! bad input per row.
 
 use std::path::Path;
 
@@ -34,6 +35,25 @@ fn matches_python_onnxruntime_within_1e3() {
                 "{text:?} embedding[{i}] = {} vs Python {expected}",
                 inference.embedding[i]
             );
+        }
+        assert_eq!(
+            item.get("emotions").is_some(),
+            !model.emotion_labels().is_empty(),
+            "reference.json has emotions exactly when config.json names them"
+        );
+        if let Some(expected) = item.get("emotions").and_then(Value::as_array) {
+            let got = inference
+                .emotions
+                .clone()
+                .expect("model has an emotion head");
+            assert_eq!(got.len(), expected.len(), "{text:?} emotions {got:?}");
+            for (g, e) in got.iter().zip(expected) {
+                let e = e.as_f64().unwrap() as f32;
+                assert!(
+                    (g - e).abs() <= tolerance,
+                    "{text:?} emotions {got:?} vs {expected:?}"
+                );
+            }
         }
         if let Some(expected) = item.get("probabilities").and_then(Value::as_array) {
             let got = inference.probabilities.clone().expect("model has a head");
@@ -101,6 +121,38 @@ fn known_spanish_sentences_get_the_expected_labels() {
         assert!((sum - 1.0).abs() < 1e-4);
         assert!((-1.0..=1.0).contains(&p.score));
     }
+}
+
+#[test]
+fn each_prediction_carries_a_confidence_per_emotion() {
+    let dir = model_dir();
+    let model = OnnxSentimentModel::load(&dir, 1).unwrap();
+    let emotions = model.emotion_labels().to_vec();
+    assert_eq!(
+        emotions,
+        ["joy", "anger", "sadness", "fear", "surprise", "disgust"],
+        "the emotion head of {}",
+        dir.display()
+    );
+    let confidence = |p: &pulso_nlp::Prediction, name: &str| {
+        p.emotions[emotions.iter().position(|e| e == name).unwrap()]
+    };
+    let results = model
+        .predict(&[
+            "¡Qué felicidad! El pastel de cumpleaños quedó precioso, gracias",
+            "Encontré un pelo en la sopa, qué asco",
+        ])
+        .unwrap();
+    let happy = results[0].as_ref().unwrap();
+    let disgusted = results[1].as_ref().unwrap();
+    for p in [happy, disgusted] {
+        assert_eq!(p.emotions.len(), emotions.len(), "{p:?}");
+        assert!(p.emotions.iter().all(|c| (0.0..=1.0).contains(c)), "{p:?}");
+    }
+    assert!(confidence(happy, "joy") > 0.5, "{happy:?}");
+    assert!(confidence(happy, "disgust") < 0.5, "{happy:?}");
+    assert!(confidence(disgusted, "disgust") > 0.5, "{disgusted:?}");
+    assert!(confidence(disgusted, "joy") < 0.5, "{disgusted:?}");
 }
 
 #[test]

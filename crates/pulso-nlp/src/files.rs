@@ -12,6 +12,10 @@ use super::NlpError;
 pub struct ModelConfig {
     pub model_id: String,
     pub labels: Vec<String>,
+    /// The emotions of the `emotions` output, in its order; models built before the emotion
+    /// head have none.
+    #[serde(default)]
+    pub emotion_labels: Vec<String>,
     pub input_prefix: String,
     pub max_length: usize,
     pub pad_id: u32,

@@ -28,6 +28,10 @@ pub struct Prediction {
     /// The sentence embedding the head read, where the backend has one; empty otherwise.
     /// Written insights pick representative mentions by it.
     pub embedding: Vec<f32>,
+    /// A confidence in [0, 1] per emotion, in the order of
+    /// [`SentimentModel::emotion_labels`]; empty where the model has no emotion head. Emotions
+    /// are independent: a text can carry several, or none.
+    pub emotions: Vec<f32>,
 }
 
 /// Why one text got no prediction; the other texts of its batch are unaffected.
@@ -60,6 +64,10 @@ pub trait SentimentModel: Send + Sync {
     /// Changes whenever the weights or the head change; stored with every score.
     fn model_id(&self) -> &str;
     fn labels(&self) -> &[String];
+    /// The emotions [`Prediction::emotions`] scores, in order; none by default.
+    fn emotion_labels(&self) -> &[String] {
+        &[]
+    }
     /// Scores a batch; one result per text, in order.
     fn predict(&self, texts: &[&str]) -> Result<Vec<TextResult>, NlpError>;
 }
@@ -90,6 +98,7 @@ pub fn prediction(labels: &[String], probabilities: Vec<f32>, truncated: bool) -
         confidence,
         truncated,
         embedding: Vec::new(),
+        emotions: Vec::new(),
     }
 }
 

@@ -64,6 +64,8 @@ pub struct OnnxSentimentModel {
 pub struct Inference {
     pub embedding: Vec<f32>,
     pub probabilities: Option<Vec<f32>>,
+    /// A sigmoid confidence per emotion, where the model has an emotion head.
+    pub emotions: Option<Vec<f32>>,
     pub truncated: bool,
 }
 
@@ -102,6 +104,13 @@ impl OnnxSentimentModel {
             return Err(invalid(
                 &files.dir.join("config.json"),
                 "the model has a head but config.json lists no labels".to_string(),
+            ));
+        }
+        let has_emotions = session.outputs().iter().any(|o| o.name() == "emotions");
+        if has_emotions && files.config.emotion_labels.is_empty() {
+            return Err(invalid(
+                &files.dir.join("config.json"),
+                "the model has an emotion head but config.json lists no emotion_labels".to_string(),
             ));
         }
         Ok(Self {
@@ -194,6 +203,16 @@ impl OnnxSentimentModel {
             NlpError::Inference("model.onnx has no `embedding` output".to_string())
         })?;
         let probabilities = read("probabilities")?;
+        let emotions = read("emotions")?;
+        if let Some((columns, _)) = &emotions {
+            if *columns != self.files.config.emotion_labels.len() {
+                return Err(NlpError::Inference(format!(
+                    "model.onnx scores {columns} emotions but config.json names {}: rebuild the \
+                     model folder with `python3 models/build.py`",
+                    self.files.config.emotion_labels.len()
+                )));
+            }
+        }
         Ok(batch
             .iter()
             .enumerate()
@@ -202,6 +221,9 @@ impl OnnxSentimentModel {
                 probabilities: probabilities
                     .as_ref()
                     .map(|(n, p)| p[row * n..(row + 1) * n].to_vec()),
+                emotions: emotions
+                    .as_ref()
+                    .map(|(n, e)| e[row * n..(row + 1) * n].to_vec()),
                 truncated: encoded.truncated,
             })
             .collect())
@@ -215,6 +237,10 @@ impl SentimentModel for OnnxSentimentModel {
 
     fn labels(&self) -> &[String] {
         &self.files.config.labels
+    }
+
+    fn emotion_labels(&self) -> &[String] {
+        &self.files.config.emotion_labels
     }
 
     fn predict(&self, texts: &[&str]) -> Result<Vec<TextResult>, NlpError> {
@@ -239,6 +265,7 @@ impl SentimentModel for OnnxSentimentModel {
                 let probabilities = inference.probabilities.unwrap_or_default();
                 let mut result = prediction(self.labels(), probabilities, inference.truncated);
                 result.embedding = inference.embedding;
+                result.emotions = inference.emotions.unwrap_or_default();
                 Ok(result)
             })
             .collect())

@@ -273,6 +273,7 @@ pub async fn fixture_db(dir: &Path) -> PathBuf {
                 p_negative: p[0],
                 p_neutral: p[1],
                 p_positive: p[2],
+                emotions: None,
             }
         })
         .collect();

@@ -2401,6 +2401,7 @@ async fn score_most_rows(db: &Path) {
                 p_negative: p[0],
                 p_neutral: p[1],
                 p_positive: p[2],
+                emotions: None,
             }
         })
         .collect();

@@ -26,6 +26,25 @@ async fn demo_rows_are_scored_and_served_as_real_net_sentiment() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("scored 120 rows"), "{stderr}");
+    // The model's emotion head: six confidences stored with each row's sentiment.
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let with_emotions: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM scores WHERE p_joy BETWEEN 0 AND 1 AND p_anger BETWEEN 0 AND 1 \
+         AND p_sadness BETWEEN 0 AND 1 AND p_fear BETWEEN 0 AND 1 \
+         AND p_surprise BETWEEN 0 AND 1 AND p_disgust BETWEEN 0 AND 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        with_emotions, 120,
+        "every scored row has its emotion confidences"
+    );
+    pool.close().await;
 
     let plugin = PluginProcess::start();
     let context = context_with_model(&db, "Viewer", &model);

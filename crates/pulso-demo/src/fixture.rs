@@ -57,6 +57,7 @@ pub fn fixture_score(id: i64, polarity: Polarity) -> NewScore {
         p_negative: p[Label::Negative.index()],
         p_neutral: p[Label::Neutral.index()],
         p_positive: p[Label::Positive.index()],
+        emotions: None,
     }
 }
 

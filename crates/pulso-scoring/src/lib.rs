@@ -11,7 +11,7 @@ use pulso_nlp::queue::ScoringQueue;
 use std::collections::BTreeMap;
 
 use pulso_core::analysis::aspects::{aspects_of, clauses_to_score, Aspect, Clause};
-use pulso_core::analysis::Label;
+use pulso_core::analysis::{Emotion, EmotionConfidences, Label};
 use pulso_store::{FeedbackWriter, NewAspectScore, NewScore, StoreError};
 
 const ROWS_PER_BATCH: u32 = 128;
@@ -75,6 +75,19 @@ pub async fn score_next_batch(
                 .map_or(0.0, |i| f64::from(p.probabilities[i]))
         })
     };
+    // Where each emotion sits in the model's `emotions` output; none unless it scores all six.
+    let emotion_positions: Option<Vec<usize>> = Emotion::ALL
+        .iter()
+        .map(|e| model.emotion_labels().iter().position(|l| l == e.name()))
+        .collect();
+    let emotions = |p: &pulso_nlp::Prediction| -> Option<EmotionConfidences> {
+        let positions = emotion_positions.as_ref()?;
+        let mut confidences = [0.0; 6];
+        for (confidence, &i) in confidences.iter_mut().zip(positions) {
+            *confidence = f64::from(*p.emotions.get(i)?);
+        }
+        Some(confidences)
+    };
     let mut clause_results = results[rows.len()..].iter();
     let mut aspect_scores = Vec::new();
     let mut scores = Vec::new();
@@ -99,6 +112,7 @@ pub async fn score_next_batch(
             p_negative,
             p_neutral,
             p_positive,
+            emotions: emotions(p),
         });
         // Per aspect: the summed probabilities of the clauses naming it.
         let mut per_aspect: BTreeMap<Aspect, [f64; 3]> = BTreeMap::new();

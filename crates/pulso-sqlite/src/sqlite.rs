@@ -18,7 +18,7 @@ use sqlx::{
 use crate::raw::{self, Cursor, RawDb, RawRow};
 use crate::sql::{self, Bind, Statement};
 use crate::terms::{latest_rows_with_terms, tally_term_rows, TermRow};
-use pulso_core::analysis::{terms, text::fold_for_search, Aspect, Label};
+use pulso_core::analysis::{terms, text::fold_for_search, Aspect, Emotion, Label};
 use pulso_core::query::{
     BucketCells, Dimension, DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery,
     DistributionRow, Filters, MentionRow, Mentions, MentionsQuery, TimeRange, Timeseries,
@@ -567,10 +567,21 @@ async fn insert_score_rows(
     scores: &[NewScore],
     scored_at_ms: i64,
 ) -> Result<(), StoreError> {
-    let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
+    // The emotion columns are named only when a score has them: a model without an emotion
+    // head (and the demo's fixture scores) binds six fewer values per row.
+    let with_emotions = scores.iter().any(|s| s.emotions.is_some());
+    let mut sql = String::from(
         "INSERT OR REPLACE INTO scores (model_id, feedback_id, label, score, p_negative, \
-         p_neutral, p_positive, confidence, scored_at_ms) ",
+         p_neutral, p_positive, confidence, scored_at_ms",
     );
+    if with_emotions {
+        for emotion in Emotion::ALL {
+            sql.push_str(", p_");
+            sql.push_str(emotion.name());
+        }
+    }
+    sql.push_str(") ");
+    let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(sql);
     builder.push_values(scores, |mut b, s| {
         b.push_bind(model_id)
             .push_bind(s.feedback_id)
@@ -581,6 +592,11 @@ async fn insert_score_rows(
             .push_bind(s.p_positive)
             .push_bind(s.confidence())
             .push_bind(scored_at_ms);
+        if with_emotions {
+            for emotion in Emotion::ALL {
+                b.push_bind(s.emotions.map(|e| e[emotion.index()]));
+            }
+        }
     });
     builder
         .build()
@@ -1385,6 +1401,7 @@ mod tests {
                 p_negative: [0.05, 0.75, 0.2][i % 3],
                 p_neutral: [0.1, 0.15, 0.6][i % 3],
                 p_positive: [0.85, 0.1, 0.2][i % 3],
+                emotions: None,
             })
             .collect();
         let aspects = scores
@@ -1620,6 +1637,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn emotion_confidences_are_stored_with_the_score_that_has_them() {
+        let (_dir, store) = store_with_rows().await;
+        let score = |id, emotions| NewScore {
+            feedback_id: id,
+            label: Label::Positive,
+            score: 0.7,
+            p_negative: 0.1,
+            p_neutral: 0.1,
+            p_positive: 0.8,
+            emotions,
+        };
+        let joyful = [0.9, 0.05, 0.1, 0.0, 0.4, 0.02];
+        // One statement with and without emotions, then one without any.
+        store
+            .insert_scores("m", &[score(1, Some(joyful)), score(2, None)])
+            .await
+            .unwrap();
+        store.insert_scores("m", &[score(3, None)]).await.unwrap();
+        type JoySurpriseDisgust = (i64, Option<f64>, Option<f64>, Option<f64>);
+        let stored: Vec<JoySurpriseDisgust> = sqlx::query_as(
+            "SELECT feedback_id, p_joy, p_surprise, p_disgust FROM scores ORDER BY feedback_id",
+        )
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            stored,
+            [
+                (1, Some(0.9), Some(0.4), Some(0.02)),
+                (2, None, None, None),
+                (3, None, None, None)
+            ]
+        );
+    }
+
+    #[tokio::test]
     async fn sentiment_reads_the_active_model_only() {
         let (_dir, store) = store_with_rows().await;
         let score = |id, label, s| NewScore {
@@ -1629,6 +1682,7 @@ mod tests {
             p_negative: 0.1,
             p_neutral: 0.1,
             p_positive: 0.8,
+            emotions: None,
         };
         store
             .insert_scores(

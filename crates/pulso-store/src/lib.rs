@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 pub use feedback::{NewFeedback, SourceType};
-use pulso_core::analysis::{Aspect, Label};
+use pulso_core::analysis::{Aspect, EmotionConfidences, Label};
 use pulso_core::query::{
     Dimension, DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery, Filters,
     MentionRow, Mentions, MentionsQuery, TimeRange, Timeseries, TimeseriesQuery,
@@ -29,6 +29,8 @@ pub struct NewScore {
     pub p_negative: f64,
     pub p_neutral: f64,
     pub p_positive: f64,
+    /// The emotion head's confidences, where the model has one.
+    pub emotions: Option<EmotionConfidences>,
 }
 
 impl NewScore {

@@ -147,7 +147,13 @@ fn score_command_scores_a_csv_row_by_row() {
             "p_neutral",
             "p_positive",
             "truncated",
-            "error"
+            "error",
+            "p_joy",
+            "p_anger",
+            "p_sadness",
+            "p_fear",
+            "p_surprise",
+            "p_disgust"
         ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -156,6 +162,11 @@ fn score_command_scores_a_csv_row_by_row() {
     assert_eq!(&rows[1][8], "text is empty: there is nothing to score");
     assert_eq!(&rows[2][8], "comentario is not valid UTF-8");
     assert_eq!(&rows[3][2], "positive");
+    for column in 9..15 {
+        let confidence: f64 = rows[3][column].parse().unwrap();
+        assert!((0.0..=1.0).contains(&confidence), "{:?}", rows[3]);
+        assert_eq!(&rows[1][column], "", "a row that failed has no emotions");
+    }
     let p: f64 = rows[3][6].parse().unwrap();
     assert!(p > 0.5);
 }

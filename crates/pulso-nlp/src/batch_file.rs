@@ -1,6 +1,7 @@
 //! `pulso score`: sentiment for every row of a CSV or JSON Lines file, with the same engine
 //! the plugin uses. A bad row (empty text, invalid UTF-8) gets an `error` cell; the others are
-//! scored as usual.
+//! scored as usual. A model with an emotion head adds a `p_<emotion>` column per emotion after
+//! the others, so the sentiment columns keep their places.
 
 use pulso_core::analysis::Label;
 use std::fs::File;
@@ -215,6 +216,11 @@ pub fn score_file(
     output: Option<&Path>,
 ) -> Result<BatchReport, BatchFileError> {
     let (headers, rows) = read_rows(input, text_column)?;
+    let emotion_columns: Vec<String> = model
+        .emotion_labels()
+        .iter()
+        .map(|emotion| format!("p_{emotion}"))
+        .collect();
     let output_name = output.map_or_else(|| PathBuf::from("<stdout>"), Path::to_path_buf);
     let write_error = |source| BatchFileError::Write {
         path: output_name.clone(),
@@ -228,7 +234,11 @@ pub fn score_file(
     let mut writer = match format_of(input) {
         Format::Csv => {
             let mut writer = csv::Writer::from_writer(sink);
-            let all_headers = headers.iter().map(String::as_str).chain(ADDED_COLUMNS);
+            let all_headers = headers
+                .iter()
+                .map(String::as_str)
+                .chain(ADDED_COLUMNS)
+                .chain(emotion_columns.iter().map(String::as_str));
             writer
                 .write_record(all_headers)
                 .map_err(|e| write_error(e.into()))?;
@@ -258,6 +268,12 @@ pub fn score_file(
                 _ => report.failed += 1,
             }
             let added = outcome_cells(&result, model.labels());
+            let emotion_cells: Vec<String> = match &result {
+                Ok(Ok(p)) if p.emotions.len() == emotion_columns.len() => {
+                    p.emotions.iter().map(|c| format!("{c:.6}")).collect()
+                }
+                _ => vec![String::new(); emotion_columns.len()],
+            };
             match &mut writer {
                 Output::Csv(writer) => {
                     let cell = |h: &String| {
@@ -267,7 +283,12 @@ pub fn score_file(
                             .map(|(_, v)| v.clone())
                             .unwrap_or_default()
                     };
-                    let record: Vec<String> = headers.iter().map(cell).chain(added).collect();
+                    let record: Vec<String> = headers
+                        .iter()
+                        .map(cell)
+                        .chain(added)
+                        .chain(emotion_cells)
+                        .collect();
                     writer
                         .write_record(&record)
                         .map_err(|e| write_error(e.into()))?;
@@ -280,6 +301,9 @@ pub fn score_file(
                         .collect();
                     for (name, value) in ADDED_COLUMNS.iter().zip(added) {
                         object.insert(name.to_string(), Value::String(value));
+                    }
+                    for (name, value) in emotion_columns.iter().zip(emotion_cells) {
+                        object.insert(name.clone(), Value::String(value));
                     }
                     serde_json::to_writer(&mut *sink, &object)
                         .map_err(|e| write_error(e.into()))?;

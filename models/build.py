@@ -73,7 +73,7 @@ import time
 MODELS_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree (not git-ignored)
 sys.path.insert(0, MODELS_DIR)
-from convert import CACHE_DIR, DIST_DIR, LATEST_FILE, SITE_DIR  # noqa: E402  (stdlib-only module)
+from convert import CACHE_DIR, DIST_DIR, LATEST_FILE, SITE_DIR, sha256_file  # noqa: E402  (stdlib-only module)
 
 REQUIREMENTS = os.path.join(MODELS_DIR, "requirements-build.txt")
 WHEELS_DIR = os.path.join(CACHE_DIR, "wheels")
@@ -110,14 +110,6 @@ class Step:
         if exc_type is None:
             Step.done.append({"step": self.name, "seconds": seconds})
             log(f"    done in {seconds:.1f} s")
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def sha256_json(obj):
@@ -282,8 +274,10 @@ def main():
         head = {"path": os.path.abspath(args.head), "sha256": sha256_file(args.head),
                 "evaluation_path": evaluation if os.path.exists(evaluation) else None,
                 "evaluation_sha256": sha256_file(evaluation) if os.path.exists(evaluation) else None}
+    # The emotion head was trained on the fine-tuned embedding (models/train_emotions.py), so it
+    # is folded only into the model that has the adapter.
     emotions = None
-    if not args.embed_only and os.path.exists(EMOTION_HEAD_FILE):
+    if adapter and not args.embed_only and os.path.exists(EMOTION_HEAD_FILE):
         emotions = {"path": EMOTION_HEAD_FILE, "sha256": sha256_file(EMOTION_HEAD_FILE)}
     build_version = source_version()
     # The encoder (a-c) depends only on packages and code; the head joins at d.

@@ -11,7 +11,6 @@
 Needs only the build's pinned site (numpy, onnxruntime, tokenizers); no training packages.
 """
 import csv
-import hashlib
 import json
 import os
 import sys
@@ -24,7 +23,7 @@ import convert  # noqa: E402
 
 convert.activate()
 import numpy as np  # noqa: E402
-from convert import runtime  # noqa: E402
+from convert import runtime, sha256_file  # noqa: E402
 
 # The fine-tuned int8 model measured 0.851 on this split (models/adapter/evaluation.json; the
 # frozen-encoder head 0.774); the floor leaves room for ONNX Runtime's batch-dependent int8
@@ -36,14 +35,6 @@ LABELS = ["negative", "neutral", "positive"]
 def fail(msg):
     print(f"check_model: FAILED: {msg}", file=sys.stderr)
     sys.exit(1)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def macro_f1(y, pred):

@@ -34,13 +34,12 @@ Outputs (models/adapter/)
   * head.json     the fine-tuned head, same format as models/head/head.json; its temperature
                   is fitted on the authored dev split (calibration only: it changes no label)
 """
-import os
-
 import argparse
 import hashlib
 import importlib.util
 import json
 import math
+import os
 import subprocess
 import sys
 import time
@@ -283,7 +282,7 @@ class Progress:
         self.total, self.start_done, self.t0 = total, done, time.time()
         self.tty = sys.stderr.isatty()
 
-    def update(self, done, loss, texts):
+    def update(self, done, loss):
         rate = (done - self.start_done) / max(time.time() - self.t0, 1e-9)
         eta = (self.total - done) / rate if rate > 0 else float("inf")
         bar = "#" * int(30 * done / self.total)
@@ -383,7 +382,7 @@ def main():
                                                     jnp.asarray(y[part]), jnp.asarray(weights[part]))
             step += 1
             losses.append(float(loss))
-            progress.update(step, float(np.mean(losses[-20:])), len(part))
+            progress.update(step, float(np.mean(losses[-20:])))
             if step % CHECKPOINT_EVERY == 0 or step == total:
                 save_checkpoint(ckpt, step, trainable, opt_state)
             if args.steps is not None and step >= args.steps:

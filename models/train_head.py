@@ -61,7 +61,7 @@ from collections import Counter, OrderedDict
 HERE = os.path.dirname(os.path.abspath(__file__))          # models/
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from convert import CACHE_DIR as CACHE  # noqa: E402  (outside the clone: ~/.cache/pulso/models)
+from convert import CACHE_DIR as CACHE, sha256_file  # noqa: E402  (outside the clone: ~/.cache/pulso/models)
 SITE = os.path.join(CACHE, "train-site")
 # Pinned training-only packages, installed (no resolver) into models/.cache/train-site.
 # numpy must equal the build's pin in models/requirements-build.txt: both sites are on sys.path.
@@ -158,14 +158,6 @@ SOURCES_META = {
 
 def log(*a):
     print(f"[{time.strftime('%H:%M:%S')}]", *a, file=sys.stderr, flush=True)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def text_key(text):

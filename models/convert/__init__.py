@@ -16,6 +16,7 @@ clone, so a fresh clone on the same machine (CI) reuses it:
 ``$PULSO_MODEL_CACHE``, else ``$PULSO_CACHE_DIR/models``, else
 ``${XDG_CACHE_HOME:-~/.cache}/pulso/models``.
 """
+import hashlib
 import os
 import sys
 
@@ -46,3 +47,12 @@ def activate():
         raise RuntimeError(f"{SITE_DIR} is missing: run `python3 models/build.py` first")
     if SITE_DIR not in sys.path:
         sys.path.insert(0, SITE_DIR)
+
+
+def sha256_file(path):
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

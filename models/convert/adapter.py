@@ -5,23 +5,17 @@ endian) and the sha256 the bin must have; ``apply`` folds them into the dequanti
 weights, ``W += (alpha / rank) * B @ A``, before the graph is written, so the shipped graph
 has the base model's shape and speed.
 """
-import hashlib
 import json
 import os
 
 import numpy as np
 
 
+from . import sha256_file
+
+
 class AdapterError(Exception):
     pass
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load(adapter_dir):

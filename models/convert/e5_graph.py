@@ -40,19 +40,28 @@ class Head:
     temperature: float = 1.0
 
 
-def load_head(path) -> Head:
-    """Parse ``models/head/head.json``; unknown keys are ignored on purpose."""
+def _read_linear_head(path):
+    """(document, labels, weights, bias) of a head file, shapes and finiteness checked;
+    unknown keys are ignored on purpose."""
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
     labels = list(doc["labels"])
     weights = np.asarray(doc["weights"], dtype=np.float32)
     bias = np.asarray(doc["bias"], dtype=np.float32)
-    temperature = float(doc.get("temperature", 1.0))
     if weights.ndim != 2 or weights.shape[0] != len(labels) or bias.shape != (len(labels),):
         raise ValueError(f"{path}: weights {weights.shape} / bias {bias.shape} "
                          f"do not match {len(labels)} labels")
-    if not temperature > 0 or not np.isfinite(weights).all() or not np.isfinite(bias).all():
-        raise ValueError(f"{path}: temperature must be > 0 and weights finite")
+    if not np.isfinite(weights).all() or not np.isfinite(bias).all():
+        raise ValueError(f"{path}: weights must be finite")
+    return doc, labels, weights, bias
+
+
+def load_head(path) -> Head:
+    """Parse ``models/head/head.json`` (or the adapter's)."""
+    doc, labels, weights, bias = _read_linear_head(path)
+    temperature = float(doc.get("temperature", 1.0))
+    if not temperature > 0:
+        raise ValueError(f"{path}: temperature must be > 0")
     return Head(labels, weights, bias, temperature)
 
 
@@ -211,16 +220,7 @@ class EmotionHead:
 
 def load_emotion_head(path) -> EmotionHead:
     """Parse ``models/emotions/head.json`` (written by ``models/train_emotions.py``)."""
-    with open(path, encoding="utf-8") as f:
-        doc = json.load(f)
-    labels = list(doc["labels"])
-    weights = np.asarray(doc["weights"], dtype=np.float32)
-    bias = np.asarray(doc["bias"], dtype=np.float32)
-    if weights.ndim != 2 or weights.shape[0] != len(labels) or bias.shape != (len(labels),):
-        raise ValueError(f"{path}: weights {weights.shape} / bias {bias.shape} "
-                         f"do not match {len(labels)} labels")
-    if not np.isfinite(weights).all() or not np.isfinite(bias).all():
-        raise ValueError(f"{path}: weights must be finite")
+    _, labels, weights, bias = _read_linear_head(path)
     return EmotionHead(labels, weights, bias)
 
 

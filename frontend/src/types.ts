@@ -62,8 +62,12 @@ export const DIMENSIONS = [
   'product',
   'language',
   'label',
+  'emotion',
 ] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
+
+/** Query types that count terms (trending_terms, anomalies) cannot group by emotion. */
+export const TERM_GROUP_DIMENSIONS: readonly Dimension[] = DIMENSIONS.filter((d) => d !== 'emotion');
 
 /** Dimension → accepted values; an absent or empty list means "all". */
 export type Filters = Partial<Record<Dimension, string[]>>;
@@ -278,6 +282,11 @@ export const DIMENSION_INFO: Record<Dimension, { label: string; description: str
   product: { label: 'Product', description: 'Product the feedback mentions.' },
   language: { label: 'Language', description: 'Language of the text, e.g. es or en.' },
   label: { label: 'Sentiment label', description: 'negative, neutral or positive, as scored by the model.' },
+  emotion: {
+    label: 'Emotion',
+    description:
+      'The most confident of joy, anger, sadness, fear, surprise and disgust at 0.5 or above; none when no emotion reaches it. Time series and distribution only.',
+  },
 };
 
 export function isAspect(value: unknown): value is Aspect {

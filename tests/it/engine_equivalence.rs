@@ -36,6 +36,16 @@ async fn seeded_database(dir: &std::path::Path, seed: u64) -> Arc<SqliteStore> {
         end_time_ms: END_MS,
     };
     write_demo(&store, &options, true, |_| {}).await.unwrap();
+    // Fixture scores carry no emotions: give rows a dominant emotion (or none) directly, before
+    // some rows lose their score, so unscored rows with a stale emotion are on both paths too.
+    sqlx::query(
+        "UPDATE feedback SET emotion = CASE id % 9 WHEN 0 THEN 'joy' WHEN 1 THEN 'anger' \
+         WHEN 2 THEN 'sadness' WHEN 3 THEN 'fear' WHEN 4 THEN 'surprise' WHEN 5 THEN 'disgust' \
+         ELSE NULL END",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let unscored: Vec<i64> = (0..900).map(|_| rng.gen_range(1..=12_000)).collect();
     let unindexed: Vec<i64> = (0..400).map(|_| rng.gen_range(1..=12_000)).collect();
@@ -70,6 +80,7 @@ fn queries(rng: &mut ChaCha8Rng) -> Vec<(Value, (i64, i64))> {
         "product",
         "language",
         "label",
+        "emotion",
     ];
     let metrics = [
         "volume",
@@ -84,6 +95,7 @@ fn queries(rng: &mut ChaCha8Rng) -> Vec<(Value, (i64, i64))> {
         json!({"region": ["Arequipa", "Lima"]}),
         json!({"brand": ["Qori Brasa"], "sourceType": ["delivery", "social"]}),
         json!({"label": ["negative"]}),
+        json!({"emotion": ["anger", "none"], "region": ["Lima"]}),
         json!({"region": ["Narnia"]}),
         json!({"category": ["restaurants"], "language": ["es"]}),
     ];
@@ -99,7 +111,13 @@ fn queries(rng: &mut ChaCha8Rng) -> Vec<(Value, (i64, i64))> {
         query
     };
     for metric in metrics {
-        for group in [None, Some("brand"), Some("region"), Some("label")] {
+        for group in [
+            None,
+            Some("brand"),
+            Some("region"),
+            Some("label"),
+            Some("emotion"),
+        ] {
             let mut q = pick(rng, json!({"queryType": "timeseries", "metric": metric}));
             if let Some(group) = group {
                 q["groupBy"] = json!(group);
@@ -290,6 +308,7 @@ async fn the_mirror_follows_new_and_rescored_rows() {
         .map(|id| fixture_score(id, Polarity::Negative))
         .map(|mut s| {
             s.label = Label::Negative;
+            s.emotions = Some([0.0, 0.1, 0.0, 0.0, 0.0, 0.93]);
             s
         })
         .collect();
@@ -308,4 +327,22 @@ async fn the_mirror_follows_new_and_rescored_rows() {
     let on_store = frame(store.as_ref(), store.as_ref(), &query, range).await;
     assert_ne!(on_engine, before, "the new rows are not counted");
     assert!(same(&on_engine, &on_store), "{on_engine}\n{on_store}");
+    // The rescore's emotion (disgust) reaches the mirror as it reaches the store.
+    let by_emotion = json!({"queryType": "distribution", "groupBy": "emotion", "filters": {"emotion": ["disgust"]}});
+    let on_engine = frame(
+        analytics.source(Duration::ZERO).await.reader.as_ref(),
+        store.as_ref(),
+        &by_emotion,
+        range,
+    )
+    .await;
+    let on_store = frame(store.as_ref(), store.as_ref(), &by_emotion, range).await;
+    assert!(same(&on_engine, &on_store), "{on_engine}\n{on_store}");
+    let disgust: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE emotion = 'disgust'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert!(disgust >= 300, "{disgust} rows with disgust");
+    assert!(on_store.to_string().contains("disgust"), "{on_store}");
 }

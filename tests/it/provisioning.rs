@@ -2339,6 +2339,8 @@ async fn resolve_variables(
 fn needs_scores(target: &Value) -> bool {
     let kind = query_kind(target);
     !target["filters"]["label"].is_null()
+        || !target["filters"]["emotion"].is_null()
+        || target["groupBy"] == "emotion"
         || !target["minConfidence"].is_null()
         || kind.starts_with("aspects")
         || target_metric(target) != "volume"
@@ -2374,7 +2376,7 @@ fn expect_rows(target: &Value, frames: &[Frame], scored: bool) -> Result<(), Str
 }
 
 /// Scores three rows in four with a made-up model (negative, neutral, positive in turn, each
-/// with 0.8 confidence), so sentiment panels have figures and the unscored notice still shows;
+/// with 0.8 confidence, and an emotion in turn), so sentiment panels have figures and the unscored notice still shows;
 /// each scored row also gets made-up sentiment for the aspects its text names (the lexicon's
 /// own aspects, labels turning with the aspect), so aspect panels have figures too.
 async fn score_most_rows(db: &Path) {
@@ -2390,6 +2392,14 @@ async fn score_most_rows(db: &Path) {
         1 => (Label::Neutral, [0.1, 0.8, 0.1]),
         _ => (Label::Positive, [0.05, 0.15, 0.8]),
     };
+    // One of the six emotions at 0.7 in turn, and every seventh row none above 0.5.
+    let emotions = |id: i64| {
+        let mut p = [0.1; 6];
+        if let Some(slot) = p.get_mut(id.rem_euclid(7) as usize) {
+            *slot = 0.7;
+        }
+        p
+    };
     let scores: Vec<NewScore> = scored
         .iter()
         .map(|(id, _)| {
@@ -2401,7 +2411,7 @@ async fn score_most_rows(db: &Path) {
                 p_negative: p[0],
                 p_neutral: p[1],
                 p_positive: p[2],
-                emotions: None,
+                emotions: Some(emotions(*id)),
             }
         })
         .collect();

@@ -18,7 +18,7 @@ use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 
-use pulso_core::analysis::{Aspect, Label};
+use pulso_core::analysis::{Aspect, Emotion, Label};
 use pulso_core::query::Dimension;
 use pulso_store::{FeedRow, FeedSink, FEED_DIMENSIONS};
 
@@ -38,10 +38,11 @@ pub mod col {
     pub const LABEL: usize = 9;
     pub const SCORE: usize = 10;
     pub const CONFIDENCE: usize = 11;
-    pub const TERMS: usize = 12;
-    pub const ASPECT: usize = 13;
-    pub const ASPECT_LABEL: usize = 14;
-    pub const ASPECT_SCORE: usize = 15;
+    pub const EMOTION: usize = 12;
+    pub const TERMS: usize = 13;
+    pub const ASPECT: usize = 14;
+    pub const ASPECT_LABEL: usize = 15;
+    pub const ASPECT_SCORE: usize = 16;
 }
 
 /// The SQL name of a dimension's code column.
@@ -55,7 +56,22 @@ pub fn dimension_column(dimension: Dimension) -> &'static str {
         Dimension::Product => "product",
         Dimension::Language => "language",
         Dimension::Label => "label",
+        Dimension::Emotion => "emotion",
     }
+}
+
+/// The emotion column's code of a scored row without a dominant emotion; `Emotion::index`
+/// for the six emotions; null until scored.
+pub const NO_EMOTION_CODE: i8 = 6;
+
+fn emotion_code(label: Option<Label>, emotion: Option<Emotion>) -> Option<i8> {
+    label?;
+    Some(emotion.map_or(NO_EMOTION_CODE, |e| e.index() as i8))
+}
+
+/// An emotion column code back to the row's emotion: `None` for no dominant emotion.
+pub fn emotion_of_code(code: i8) -> Option<Emotion> {
+    Emotion::ALL.get(code as usize).copied()
 }
 
 /// Where a dimension sits in [`FEED_DIMENSIONS`]; `None` for the label.
@@ -88,6 +104,8 @@ pub fn schema() -> SchemaRef {
                 Field::new("label", DataType::Int8, true),
                 Field::new("score", DataType::Float64, true),
                 Field::new("confidence", DataType::Float64, true),
+                // See `NO_EMOTION_CODE`.
+                Field::new("emotion", DataType::Int8, true),
                 // Null until the background indexer computed the row's terms.
                 Field::new("terms", list_of(DataType::UInt32), true),
                 // The active model's aspect results, one list entry per aspect named.
@@ -153,6 +171,7 @@ struct MirrorRow {
     label: Option<Label>,
     score: Option<f64>,
     confidence: Option<f64>,
+    emotion: Option<Emotion>,
     terms: Option<Vec<u32>>,
     aspects: Vec<(Aspect, Label, f64)>,
 }
@@ -307,6 +326,7 @@ fn encode(dictionaries: &mut [Dictionary; 7], row: &FeedRow<'_>) -> Result<Mirro
         label: row.label,
         score: row.score,
         confidence: row.confidence,
+        emotion: row.emotion,
         terms: row.terms.clone(),
         aspects: row
             .aspects
@@ -552,21 +572,44 @@ struct SentimentColumns {
     label: Int8Builder,
     score: Float64Builder,
     confidence: Float64Builder,
+    emotion: Int8Builder,
+}
+
+/// A row's active-model results as the sentiment columns hold them.
+#[derive(Debug, Clone, Copy)]
+struct Sentiment {
+    label: Option<Label>,
+    score: Option<f64>,
+    confidence: Option<f64>,
+    emotion: Option<Emotion>,
 }
 
 impl SentimentColumns {
-    fn push(&mut self, label: Option<Label>, score: Option<f64>, confidence: Option<f64>) {
-        self.label.append_option(label.map(|l| l.index() as i8));
-        self.score.append_option(score);
-        self.confidence.append_option(confidence);
+    fn push(&mut self, s: Sentiment) {
+        self.label.append_option(s.label.map(|l| l.index() as i8));
+        self.score.append_option(s.score);
+        self.confidence.append_option(s.confidence);
+        self.emotion.append_option(emotion_code(s.label, s.emotion));
     }
 
-    fn finish(mut self) -> [ArrayRef; 3] {
+    fn finish(mut self) -> [ArrayRef; 4] {
         [
             Arc::new(self.label.finish()),
             Arc::new(self.score.finish()),
             Arc::new(self.confidence.finish()),
+            Arc::new(self.emotion.finish()),
         ]
+    }
+}
+
+impl MirrorRow {
+    fn sentiment(&self) -> Sentiment {
+        Sentiment {
+            label: self.label,
+            score: self.score,
+            confidence: self.confidence,
+            emotion: self.emotion,
+        }
     }
 }
 
@@ -642,7 +685,7 @@ impl Columns {
         for (column, code) in self.codes.iter_mut().zip(row.codes) {
             column.push(code);
         }
-        self.sentiment.push(row.label, row.score, row.confidence);
+        self.sentiment.push(row.sentiment());
         push_terms(&mut self.terms, row.terms.as_deref());
         self.aspects.push(&row.aspects);
     }
@@ -777,6 +820,7 @@ struct Changeable<'a> {
     label: &'a Int8Array,
     score: &'a Float64Array,
     confidence: &'a Float64Array,
+    emotion: &'a Int8Array,
     terms: &'a ListArray,
     aspect: &'a ListArray,
     aspect_label: &'a ListArray,
@@ -789,6 +833,7 @@ impl<'a> Changeable<'a> {
             label: typed(batch, col::LABEL),
             score: typed(batch, col::SCORE),
             confidence: typed(batch, col::CONFIDENCE),
+            emotion: typed(batch, col::EMOTION),
             terms: lists(batch, col::TERMS),
             aspect: lists(batch, col::ASPECT),
             aspect_label: lists(batch, col::ASPECT_LABEL),
@@ -804,15 +849,22 @@ impl<'a> Changeable<'a> {
         terms: &mut ListBuilder<UInt32Builder>,
         aspects: &mut AspectColumns,
     ) {
-        sentiment.push(
-            self.label
+        sentiment.push(Sentiment {
+            label: self
+                .label
                 .is_valid(i)
                 .then(|| Label::ALL[self.label.value(i) as usize]),
-            self.score.is_valid(i).then(|| self.score.value(i)),
-            self.confidence
+            score: self.score.is_valid(i).then(|| self.score.value(i)),
+            confidence: self
+                .confidence
                 .is_valid(i)
                 .then(|| self.confidence.value(i)),
-        );
+            emotion: self
+                .emotion
+                .is_valid(i)
+                .then(|| emotion_of_code(self.emotion.value(i)))
+                .flatten(),
+        });
         copy_list_row!(terms, self.terms, i, UInt32Array);
         copy_list_row!(&mut aspects.aspect, self.aspect, i, UInt8Array);
         copy_list_row!(&mut aspects.label, self.aspect_label, i, Int8Array);
@@ -842,7 +894,7 @@ fn patch(old: &Partition, mut changed: Vec<(u32, MirrorRow)>) -> Partition {
         }
         match replacement {
             Some(row) => {
-                sentiment.push(row.label, row.score, row.confidence);
+                sentiment.push(row.sentiment());
                 push_terms(&mut terms, row.terms.as_deref());
                 aspects.push(&row.aspects);
             }

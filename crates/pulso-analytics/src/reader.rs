@@ -904,7 +904,7 @@ impl SnapshotReader {
         query: &DimensionValuesQuery,
     ) -> Result<DimensionValues, StoreError> {
         if query.dimension.needs_scores() && query.filters.is_empty() {
-            return Ok(DimensionValues::labels());
+            return Ok(DimensionValues::of_scores(query.dimension));
         }
         if query.filters.is_empty() {
             let dictionary = self

@@ -1,10 +1,11 @@
 //! SQL text for the analytics engine. Filter values are translated to the mirror's integer
 //! codes before they reach the text, so nothing a user types ever becomes SQL.
 
-use pulso_core::analysis::{Aspect, Label};
+use pulso_core::analysis::emotion::{emotion_group_name, NO_EMOTION};
+use pulso_core::analysis::{Aspect, Emotion, Label};
 use pulso_core::query::{Dimension, Filters, TimeRange};
 
-use super::mirror::{dimension_column, Snapshot};
+use super::mirror::{dimension_column, emotion_of_code, Snapshot, NO_EMOTION_CODE};
 
 /// `time >= from AND time <= to AND <filters>`, with each filter's values as codes. A filter
 /// none of whose values exist matches nothing, as it does in the record store.
@@ -22,6 +23,14 @@ pub fn predicate(snapshot: &Snapshot, range: Option<TimeRange>, filters: &Filter
                 .iter()
                 .filter_map(|v| Label::from_name(v))
                 .map(|l| l.index().to_string())
+                .collect(),
+            Dimension::Emotion => values
+                .iter()
+                .filter_map(|v| match v.as_str() {
+                    NO_EMOTION => Some(NO_EMOTION_CODE),
+                    name => Emotion::from_name(name).map(|e| e.index() as i8),
+                })
+                .map(|c| c.to_string())
                 .collect(),
             other => {
                 let dictionary = snapshot.dictionary(*other).expect("a feed dimension");
@@ -86,6 +95,10 @@ pub fn decode_group(
             code.and_then(|c| Label::ALL.get(c as usize).copied()),
         )
         .to_string(),
+        Dimension::Emotion => match code {
+            None => pulso_core::analysis::label::UNSCORED.to_string(),
+            Some(c) => emotion_group_name(true, emotion_of_code(c as i8)).to_string(),
+        },
         other => snapshot
             .dictionary(other)
             .expect("a feed dimension")

@@ -87,8 +87,32 @@ pub fn column(dimension: Dimension) -> &'static str {
         Dimension::Product => "f.product",
         Dimension::Language => "f.language",
         Dimension::Label => "f.label",
+        // Scored rows without a stored emotion are `none`; unscored rows stay NULL, so a
+        // filter never matches them and a group shows them as `unscored`, as for the label.
+        Dimension::Emotion => {
+            "(CASE WHEN f.label IS NULL THEN NULL ELSE COALESCE(f.emotion, 'none') END)"
+        }
     }
 }
+
+/// A score row's (alias `s`) dominant emotion, as `pulso_core::analysis::emotion::dominant`
+/// picks it: the most confident at or above 0.5, the first in stored order on a tie. SQLite's
+/// multi-argument `max` is NULL when the scores have no emotions.
+pub const DOMINANT_EMOTION_OF_SCORES: &str = "(CASE \
+     WHEN max(s.p_joy, s.p_anger, s.p_sadness, s.p_fear, s.p_surprise, s.p_disgust) IS NULL \
+       OR max(s.p_joy, s.p_anger, s.p_sadness, s.p_fear, s.p_surprise, s.p_disgust) < 0.5 \
+       THEN NULL \
+     WHEN s.p_joy = max(s.p_joy, s.p_anger, s.p_sadness, s.p_fear, s.p_surprise, s.p_disgust) \
+       THEN 'joy' \
+     WHEN s.p_anger = max(s.p_joy, s.p_anger, s.p_sadness, s.p_fear, s.p_surprise, s.p_disgust) \
+       THEN 'anger' \
+     WHEN s.p_sadness = max(s.p_joy, s.p_anger, s.p_sadness, s.p_fear, s.p_surprise, s.p_disgust) \
+       THEN 'sadness' \
+     WHEN s.p_fear = max(s.p_joy, s.p_anger, s.p_sadness, s.p_fear, s.p_surprise, s.p_disgust) \
+       THEN 'fear' \
+     WHEN s.p_surprise = max(s.p_joy, s.p_anger, s.p_sadness, s.p_fear, s.p_surprise, s.p_disgust) \
+       THEN 'surprise' \
+     ELSE 'disgust' END)";
 
 /// The same column without its table alias, for statements over `feedback` alone.
 fn bare_column(dimension: Dimension) -> &'static str {
@@ -223,7 +247,7 @@ pub fn term_rows(range: TimeRange, filters: &Filters, group_by: Option<Dimension
     let mut b = Builder::default();
     b.push("SELECT f.id, ");
     match group_by {
-        Some(Dimension::Label) => b.push("COALESCE(f.label, 'unscored')"),
+        Some(d) if d.needs_scores() => b.push(&format!("COALESCE({}, 'unscored')", column(d))),
         Some(d) => b.push(column(d)),
         None => b.push("NULL"),
     };
@@ -308,7 +332,7 @@ pub fn distribution(query: &DistributionQuery) -> Statement {
     let mut b = Builder::default();
     b.push("SELECT COALESCE(f.label, 'unscored') AS label, ");
     match query.group_by {
-        Some(Dimension::Label) => b.push("COALESCE(f.label, 'unscored')"),
+        Some(d) if d.needs_scores() => b.push(&format!("COALESCE({}, 'unscored')", column(d))),
         Some(d) => b.push(column(d)),
         None => b.push("NULL"),
     };
@@ -339,12 +363,12 @@ pub fn dimension_values(query: &DimensionValuesQuery) -> Statement {
 }
 
 /// The change feed's rows: every row, or those whose revision is above `since`, in id order.
-/// Columns: id, time, the seven dimensions, label, score, confidence, terms.
+/// Columns: id, time, the seven dimensions, label, score, confidence, terms, emotion.
 pub fn feed_rows(since: Option<i64>) -> Statement {
     let mut b = Builder::default();
     b.push(
         "SELECT id, event_time_ms, source_type, platform, region, category, brand, product, \
-         language, label, score, confidence, terms FROM feedback",
+         language, label, score, confidence, terms, emotion FROM feedback",
     );
     if let Some(revision) = since {
         // Without statistics SQLite would rather scan the table in id order than sort the

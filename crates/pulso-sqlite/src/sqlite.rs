@@ -633,7 +633,7 @@ impl SqliteBatch {
                 "INSERT OR IGNORE INTO feedback (source_type, platform, region, city, category, \
                  brand, product, language, text, text_folded, rating, rating_raw, redactions, \
                  event_time_ms, ingest_time_ms, external_id, terms, revision, label, score, \
-                 confidence) ",
+                 confidence, emotion) ",
             );
             builder.push_values(chunk.iter().enumerate(), |mut b, (index, row)| {
                 let label = chunk_labels.get(index).copied().flatten();
@@ -657,7 +657,8 @@ impl SqliteBatch {
                     .push_bind(self.revision)
                     .push_bind(label.map(|s| s.label.name()))
                     .push_bind(label.map(|s| s.score))
-                    .push_bind(label.map(NewScore::confidence));
+                    .push_bind(label.map(NewScore::confidence))
+                    .push_bind(label.and_then(dominant_emotion_name));
             });
             let done = builder
                 .build()
@@ -801,14 +802,15 @@ impl FeedbackWriter for SqliteStore {
                 // Queries read the copy in `feedback`: one statement per chunk, not per row.
                 let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
                     "UPDATE feedback SET label = v.column2, score = v.column3, \
-                     confidence = v.column4, revision = ",
+                     confidence = v.column4, emotion = v.column5, revision = ",
                 );
                 builder.push_bind(revision).push(" FROM (");
                 builder.push_values(chunk, |mut b, s| {
                     b.push_bind(s.feedback_id)
                         .push_bind(s.label.name())
                         .push_bind(s.score)
-                        .push_bind(s.confidence());
+                        .push_bind(s.confidence())
+                        .push_bind(dominant_emotion_name(s));
                 });
                 builder.push(") AS v WHERE feedback.id = v.column1");
                 builder
@@ -917,17 +919,19 @@ impl FeedbackWriter for SqliteStore {
         .map_err(StoreError::query)?;
         // Queries read the copy in `feedback`; refresh it from the new model's scores.
         sqlx::query(
-            "UPDATE feedback SET label = NULL, score = NULL, confidence = NULL, revision = ? \
-             WHERE label IS NOT NULL",
+            "UPDATE feedback SET label = NULL, score = NULL, confidence = NULL, emotion = NULL, \
+             revision = ? WHERE label IS NOT NULL",
         )
         .bind(revision)
         .execute(&mut *tx)
         .await
         .map_err(StoreError::query)?;
-        sqlx::query(
+        sqlx::query(&format!(
             "UPDATE feedback SET label = s.label, score = s.score, confidence = s.confidence, \
-             revision = ? FROM scores s WHERE s.model_id = ? AND s.feedback_id = feedback.id",
-        )
+             emotion = {}, revision = ? FROM scores s \
+             WHERE s.model_id = ? AND s.feedback_id = feedback.id",
+            sql::DOMINANT_EMOTION_OF_SCORES
+        ))
         .bind(revision)
         .bind(model_id)
         .execute(&mut *tx)
@@ -1009,7 +1013,7 @@ impl FeedbackReader for SqliteStore {
         query: &DimensionValuesQuery,
     ) -> Result<DimensionValues, StoreError> {
         if query.dimension.needs_scores() && query.filters.is_empty() {
-            return Ok(DimensionValues::labels());
+            return Ok(DimensionValues::of_scores(query.dimension));
         }
         let statement = sql::dimension_values(query);
         let values = self
@@ -1294,6 +1298,7 @@ fn read_feed_snapshot(
             label: row.text(9).and_then(Label::from_name),
             score: row.real(10),
             confidence: row.real(11),
+            emotion: row.text(13).and_then(Emotion::from_name),
             terms: (!row.is_null(12)).then(|| terms::decode(row.bytes(12)).collect()),
             aspects: &aspects,
         });
@@ -1302,6 +1307,15 @@ fn read_feed_snapshot(
         revision,
         active_model,
     })
+}
+
+/// The name of a score's dominant emotion, as `feedback.emotion` stores it.
+fn dominant_emotion_name(score: &NewScore) -> Option<&'static str> {
+    score
+        .emotions
+        .as_ref()
+        .and_then(pulso_core::analysis::emotion::dominant)
+        .map(Emotion::name)
 }
 
 /// The value a row's group takes: unscored rows grouped by label show as `unscored`.
@@ -1670,6 +1684,117 @@ mod tests {
                 (3, None, None, None)
             ]
         );
+    }
+
+    /// Distribution counts by emotion, as (group, count) pairs summed over labels.
+    async fn emotion_counts(store: &SqliteStore, filters: Filters) -> Vec<(String, i64)> {
+        let query = DistributionQuery {
+            range: TimeRange {
+                from_ms: 0,
+                to_ms: 4 * HOUR,
+            },
+            group_by: Some(Dimension::Emotion),
+            filters,
+        };
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for row in store.distribution(&query).await.unwrap().rows {
+            *counts.entry(row.group.unwrap()).or_default() += row.count;
+        }
+        counts.into_iter().collect()
+    }
+
+    #[tokio::test]
+    async fn rows_group_and_filter_by_the_active_models_dominant_emotion() {
+        let (_dir, store) = store_with_rows().await;
+        let score = |id, emotions| NewScore {
+            feedback_id: id,
+            label: Label::Positive,
+            score: 0.7,
+            p_negative: 0.1,
+            p_neutral: 0.1,
+            p_positive: 0.8,
+            emotions,
+        };
+        // Row 1 joyful, row 2 below the threshold everywhere; row 3 unscored.
+        store
+            .insert_scores(
+                "first",
+                &[
+                    score(1, Some([0.9, 0.05, 0.1, 0.0, 0.4, 0.02])),
+                    score(2, Some([0.3, 0.45, 0.1, 0.0, 0.2, 0.49])),
+                ],
+            )
+            .await
+            .unwrap();
+        // Another model sees anger in row 1 (a tie with disgust: the first in stored order)
+        // and has no emotion head for row 2.
+        store
+            .insert_scores(
+                "second",
+                &[
+                    score(1, Some([0.1, 0.8, 0.1, 0.0, 0.0, 0.8])),
+                    score(2, None),
+                ],
+            )
+            .await
+            .unwrap();
+        let pairs = |v: &[(&str, i64)]| -> Vec<(String, i64)> {
+            v.iter().map(|(g, c)| (g.to_string(), *c)).collect()
+        };
+        store.set_active_model("first").await.unwrap();
+        let first = pairs(&[("joy", 1), ("none", 1), ("unscored", 1)]);
+        assert_eq!(emotion_counts(&store, Filters::default()).await, first);
+        // Switching copies each model's dominant emotion (computed in SQL) into the rows.
+        store.set_active_model("second").await.unwrap();
+        assert_eq!(
+            emotion_counts(&store, Filters::default()).await,
+            pairs(&[("anger", 1), ("none", 1), ("unscored", 1)])
+        );
+        store.set_active_model("first").await.unwrap();
+        assert_eq!(emotion_counts(&store, Filters::default()).await, first);
+        // Scores of the active model write the emotion directly (computed in Rust).
+        store
+            .insert_scores("first", &[score(3, Some([0.0, 0.0, 0.7, 0.6, 0.0, 0.0]))])
+            .await
+            .unwrap();
+        assert_eq!(
+            emotion_counts(&store, Filters::default()).await,
+            pairs(&[("joy", 1), ("none", 1), ("sadness", 1)])
+        );
+        let only = |values: &[&str]| Filters {
+            values: vec![(
+                Dimension::Emotion,
+                values.iter().map(|v| v.to_string()).collect(),
+            )],
+            min_confidence: None,
+        };
+        assert_eq!(
+            emotion_counts(&store, only(&["sadness", "none"])).await,
+            pairs(&[("none", 1), ("sadness", 1)])
+        );
+        assert_eq!(emotion_counts(&store, only(&["fear"])).await, pairs(&[]));
+        let values = store
+            .dimension_values(&DimensionValuesQuery {
+                dimension: Dimension::Emotion,
+                filters: Filters::default(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            values.values,
+            ["joy", "anger", "sadness", "fear", "surprise", "disgust", "none"]
+        );
+        let values = store
+            .dimension_values(&DimensionValuesQuery {
+                dimension: Dimension::Emotion,
+                filters: Filters {
+                    values: vec![(Dimension::Region, vec!["Lima".to_string()])],
+                    min_confidence: None,
+                },
+            })
+            .await
+            .unwrap();
+        assert_eq!(values.values, ["joy", "sadness"]);
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 pub use feedback::{NewFeedback, SourceType};
-use pulso_core::analysis::{Aspect, EmotionConfidences, Label};
+use pulso_core::analysis::{Aspect, Emotion, EmotionConfidences, Label};
 use pulso_core::query::{
     Dimension, DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery, Filters,
     MentionRow, Mentions, MentionsQuery, TimeRange, Timeseries, TimeseriesQuery,
@@ -197,6 +197,9 @@ pub struct FeedRow<'a> {
     pub label: Option<Label>,
     pub score: Option<f64>,
     pub confidence: Option<f64>,
+    /// The active model's dominant emotion; `None` when no emotion reaches the threshold,
+    /// when the model has no emotion head, or until scored.
+    pub emotion: Option<Emotion>,
     /// Term hashes; `None` until the background indexer computed them.
     pub terms: Option<Vec<u32>>,
     /// The active model's aspect results for this row.

@@ -265,6 +265,14 @@ describe('QueryEditor: anomalies', () => {
     expect(last()).toEqual({ ...base, metric: 'volume' });
   });
 
+  it('does not offer emotion as a group, which only time series and distribution have', async () => {
+    const { user } = setup(base);
+    await user.click(screen.getByLabelText('Group by'));
+    const names = (await screen.findAllByRole('option')).map((o) => o.textContent ?? '');
+    expect(names).toContainEqual(expect.stringMatching(/^Brand/));
+    expect(names.filter((n) => n.startsWith('Emotion'))).toEqual([]);
+  });
+
   it('emits group by, interval, baseline, threshold and view', async () => {
     const { user, last } = setup(base);
     await user.click(screen.getByLabelText('Group by'));
@@ -369,5 +377,15 @@ describe('QueryEditor: annotations', () => {
     setup({ ...ds.annotations!.getDefaultQuery!(), refId: 'Anno' } as PulsoQuery, ds);
     expect(screen.getByRole('radio', { name: 'Anomalies' })).toBeChecked();
     expect(screen.getByRole('radio', { name: 'Spikes' })).toBeChecked();
+  });
+});
+
+describe('QueryEditor: grouping volumes by emotion', () => {
+  it('offers emotion as a distribution group and emits it', async () => {
+    const base: PulsoQuery = { refId: 'A', queryType: 'distribution' };
+    const { user, last } = setup(base);
+    await user.click(screen.getByLabelText('Group by'));
+    await user.click(await screen.findByRole('option', { name: /^Emotion/ }));
+    expect(last()).toEqual({ ...base, groupBy: 'emotion' });
   });
 });

@@ -52,6 +52,7 @@ import {
   ASPECT_OPTIONS,
   ASPECT_VIEW_OPTIONS,
   DIMENSION_OPTIONS,
+  TERM_GROUP_OPTIONS,
   LABEL_WIDTH,
   METRIC_OPTIONS,
   QUERY_TYPE_OPTIONS,
@@ -166,6 +167,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
           />
           <GroupByField
             {...fieldProps}
+            options={TERM_GROUP_OPTIONS}
             tooltip="Rank the terms separately for each value of this dimension (a first column names the value). Leave empty for one ranking."
           />
         </InlineFieldRow>
@@ -206,6 +208,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             />
             <GroupByField
               {...fieldProps}
+              options={TERM_GROUP_OPTIONS}
               tooltip="Look for anomalies separately in each value of this dimension (one z-score series per value). Leave empty for the total."
             />
             <IntervalField
@@ -319,7 +322,8 @@ function GroupByField({
   onChange,
   idPrefix,
   tooltip = 'Split the result by the values of this dimension (one series or row per value). Leave empty for a single total.',
-}: FieldProps & { tooltip?: string }) {
+  options = DIMENSION_OPTIONS,
+}: FieldProps & { tooltip?: string; options?: Array<ComboboxOption<Dimension>> }) {
   const id = `${idPrefix}-group-by`;
   return (
     <InlineField label="Group by" labelWidth={LABEL_WIDTH} htmlFor={id} tooltip={tooltip}>
@@ -331,7 +335,7 @@ function GroupByField({
         createCustomValue
         customValueDescription="Use this value (e.g. a dashboard variable such as $groupBy)"
         placeholder="None"
-        options={DIMENSION_OPTIONS}
+        options={options}
         value={query.groupBy ?? null}
         onChange={(option) => onChange(withField(query, 'groupBy', option?.value as Dimension | undefined))}
       />

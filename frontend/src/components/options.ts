@@ -17,6 +17,7 @@ import {
   Dimension,
   DIMENSION_INFO,
   DIMENSIONS,
+  TERM_GROUP_DIMENSIONS,
   Metric,
   METRIC_INFO,
   METRICS,
@@ -68,6 +69,11 @@ export const DIMENSION_OPTIONS: Array<ComboboxOption<Dimension>> = DIMENSIONS.ma
   label: DIMENSION_INFO[value].label,
   description: DIMENSION_INFO[value].description,
 }));
+
+/** Group-by choices for trending_terms and anomalies, which cannot group by emotion. */
+export const TERM_GROUP_OPTIONS: Array<ComboboxOption<Dimension>> = DIMENSION_OPTIONS.filter((option) =>
+  TERM_GROUP_DIMENSIONS.includes(option.value)
+);
 
 /** `$name` for every dashboard variable, offered beside the literal values. */
 export function variableOptions(): Array<ComboboxOption<string>> {

@@ -28,10 +28,12 @@ pub enum Dimension {
     Product,
     Language,
     Label,
+    /// The dominant emotion of the active model's scores (see `analysis::emotion::dominant`).
+    Emotion,
 }
 
 impl Dimension {
-    pub const ALL: [Dimension; 8] = [
+    pub const ALL: [Dimension; 9] = [
         Self::SourceType,
         Self::Platform,
         Self::Region,
@@ -40,6 +42,7 @@ impl Dimension {
         Self::Product,
         Self::Language,
         Self::Label,
+        Self::Emotion,
     ];
 
     /// The name used in queries, labels, resources and dashboards.
@@ -53,6 +56,7 @@ impl Dimension {
             Self::Product => "product",
             Self::Language => "language",
             Self::Label => "label",
+            Self::Emotion => "emotion",
         }
     }
 
@@ -60,9 +64,16 @@ impl Dimension {
         Self::ALL.into_iter().find(|d| d.name() == name)
     }
 
-    /// The sentiment label lives with the scores, every other dimension with the feedback.
+    /// The sentiment label and the emotion live with the scores, every other dimension with
+    /// the feedback.
     pub fn needs_scores(self) -> bool {
-        self == Self::Label
+        matches!(self, Self::Label | Self::Emotion)
+    }
+
+    /// Whether a query type can group by this dimension: the emotion only groups volumes
+    /// (`timeseries`, `distribution`).
+    pub fn groups_terms(self) -> bool {
+        self != Self::Emotion
     }
 
     pub fn valid_names() -> String {
@@ -349,6 +360,11 @@ pub enum QueryError {
     #[error("{field} is required for queryType {query_type:?}: use one of {valid}", valid = Dimension::valid_names())]
     MissingDimension {
         field: &'static str,
+        query_type: &'static str,
+    },
+    #[error("groupBy \"{dimension}\" is not available for queryType {query_type:?}: group by emotion in a timeseries or distribution query, or filter on emotion here")]
+    UnsupportedGroup {
+        dimension: &'static str,
         query_type: &'static str,
     },
     #[error("unknown metric {value:?}: use one of {valid}", valid = Metric::valid_names())]

@@ -131,7 +131,7 @@ pub fn parse_query(input: QueryInput<'_>) -> Result<Query, QueryError> {
                 "a whole number from 1 to 1000000",
             )? as u32,
             limit: fields.bounded("limit", 20, 1, 500, "a whole number from 1 to 500")? as u32,
-            group_by: fields.dimension("groupBy")?,
+            group_by: fields.term_group("trending_terms")?,
             filters: fields.filters()?,
         })),
         "aspects" => {
@@ -251,7 +251,7 @@ pub fn parse_query(input: QueryInput<'_>) -> Result<Query, QueryError> {
             Ok(Query::Anomalies(AnomaliesQuery {
                 range,
                 metric,
-                group_by: fields.dimension("groupBy")?,
+                group_by: fields.term_group("anomalies")?,
                 bucket_ms: bucket,
                 baseline_buckets: baseline_buckets as u32,
                 threshold,
@@ -427,6 +427,17 @@ impl Fields<'_> {
         }
     }
 
+    /// `groupBy` for query types that count terms, which cannot group by emotion.
+    fn term_group(&self, query_type: &'static str) -> Result<Option<Dimension>, QueryError> {
+        match self.dimension("groupBy")? {
+            Some(d) if !d.groups_terms() => Err(QueryError::UnsupportedGroup {
+                dimension: d.name(),
+                query_type,
+            }),
+            other => Ok(other),
+        }
+    }
+
     fn filters(&self) -> Result<Filters, QueryError> {
         // Accepted beside `filters` (the documented place) and inside it, where editors and
         // hand-written alert rules also put it.
@@ -555,6 +566,22 @@ mod tests {
         assert_eq!(q.filters.min_confidence, Some(0.6));
 
         let Query::Distribution(q) = parse(
+            r#"{"queryType":"distribution","groupBy":"emotion","filters":{"emotion":["joy","none"]}}"#,
+        )
+        .unwrap() else {
+            panic!("not a distribution")
+        };
+        assert_eq!(q.group_by, Some(Dimension::Emotion));
+        assert_eq!(
+            q.filters.values,
+            vec![(
+                Dimension::Emotion,
+                vec!["joy".to_string(), "none".to_string()]
+            )]
+        );
+        assert!(q.filters.needs_scores());
+
+        let Query::Distribution(q) = parse(
             r#"{"queryType":"distribution","filters":{"minConfidence":0.8,"region":["Lima"]}}"#,
         )
         .unwrap() else {
@@ -578,6 +605,15 @@ mod tests {
             e.contains("groupBy") && e.contains("\"colour\"") && e.contains("sourceType"),
             "{e}"
         );
+        let e = error(r#"{"queryType":"trending_terms","groupBy":"emotion"}"#);
+        assert!(
+            e.contains("groupBy \"emotion\"")
+                && e.contains("\"trending_terms\"")
+                && e.contains("timeseries or distribution"),
+            "{e}"
+        );
+        let e = error(r#"{"queryType":"anomalies","groupBy":"emotion"}"#);
+        assert!(e.contains("\"anomalies\""), "{e}");
         let e = error(r#"{"queryType":"timeseries","metric":"mood"}"#);
         assert!(e.contains("\"mood\"") && e.contains("net_sentiment"), "{e}");
         let e = error(r#"{"queryType":"mentions","limit":100000}"#);

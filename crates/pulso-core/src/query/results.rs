@@ -149,6 +149,24 @@ impl DimensionValues {
             executed_sql: "-- sentiment labels are fixed: negative, neutral, positive".to_string(),
         }
     }
+
+    /// The emotion dimension's values: the six emotions and `none`, fixed.
+    pub fn emotions() -> Self {
+        Self {
+            values: crate::analysis::emotion::emotion_values(),
+            executed_sql:
+                "-- emotions are fixed: joy, anger, sadness, fear, surprise, disgust, none"
+                    .to_string(),
+        }
+    }
+
+    /// The fixed values of a dimension that lives with the scores.
+    pub fn of_scores(dimension: crate::query::Dimension) -> Self {
+        match dimension {
+            crate::query::Dimension::Emotion => Self::emotions(),
+            _ => Self::labels(),
+        }
+    }
 }
 
 impl Distribution {

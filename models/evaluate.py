@@ -43,8 +43,9 @@ ECE_BINS = 15
 OUT = os.path.join(HERE, "adapter", "evaluation.json")
 
 
-def encoders():
-    """(frozen int8 encoder, fine-tuned int8 encoder) from the build's encoder cache."""
+def encoders(need=("frozen", "finetuned")):
+    """The int8 encoders named in `need` ("frozen", "finetuned"), in that order, from the
+    build's encoder cache."""
     with open(os.path.join(HERE, "adapter", "adapter.json"), encoding="utf-8") as f:
         adapter_sha = json.load(f)["adapter_sha256"]
     found = {}
@@ -59,11 +60,11 @@ def encoders():
             "finetuned" if adapter["adapter_sha256"] == adapter_sha else None)
         if kind:
             found[kind] = os.path.join(root, d, "encoder-int8.onnx")
-    missing = [k for k in ("frozen", "finetuned") if k not in found]
+    missing = [k for k in need if k not in found]
     if missing:
         raise SystemExit(f"no {' or '.join(missing)} encoder in {root}: run `python3 models/build.py "
                          "--no-adapter` and `python3 models/build.py`")
-    return found["frozen"], found["finetuned"]
+    return tuple(found[k] for k in need)
 
 
 def load_head(path):

@@ -906,13 +906,30 @@ async fn llm_failures_fall_back_to_the_offline_summary() {
     assert_eq!(rows(&frame), offline);
     assert!(started.elapsed() < Duration::from_secs(10));
 
-    // Credentials in llmUrl (user:password, ?api-key=) are secrets too: never in the error or
-    // the log, though the request still carries them to the server.
+    // user:password in llmUrl is refused before anything is sent (it would travel as a second
+    // Authorization header that a server can echo), and never shown or logged.
     let fake = FakeLlm::start(|_| json_reply(500, "{}".to_string())).await;
-    let url = format!(
-        "http://pulso:URLPASSWORD-77@127.0.0.1:{}/v1?api-key=URLQUERYKEY-88",
-        fake.port()
+    let url = format!("http://pulso:URLPASSWORD-77@127.0.0.1:{}/v1", fake.port());
+    let response = harness
+        .insights(&url, json!({"queryType": "insights"}))
+        .await;
+    assert_eq!(response.status, 400, "{}", response.error);
+    assert!(
+        response.error.contains("put the key in the API key field"),
+        "{}",
+        response.error
     );
+    assert_eq!(rows(&insights_frame(&response)), offline);
+    assert!(fake.requests().is_empty());
+    assert!(
+        !response.error.contains("URLPASSWORD-77"),
+        "{}",
+        response.error
+    );
+
+    // A key in the URL's query is a secret too: never in the error or the log, though the
+    // request still carries it to the server.
+    let url = format!("http://127.0.0.1:{}/v1?api-key=URLQUERYKEY-88", fake.port());
     let response = harness
         .insights(&url, json!({"queryType": "insights"}))
         .await;

@@ -388,6 +388,13 @@ async fn check_health_reports_counts_and_says_what_to_fix() {
     // The database is fine, but without a model sentiment cannot be filled: a health error that
     // names the missing file, while the counts still show.
     assert_eq!(ok.status, HealthStatus::Error as i32, "{}", ok.message);
+    // An error never says "ready", and leads with what to fix.
+    assert!(
+        ok.message.starts_with("The sentiment model cannot load")
+            && !ok.message.contains("Pulso is ready"),
+        "{}",
+        ok.message
+    );
     assert!(ok.message.contains("24 feedback rows"), "{}", ok.message);
     assert!(
         ok.message

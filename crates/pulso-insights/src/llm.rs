@@ -283,11 +283,12 @@ pub async fn ask(
             Ok(raw) if raw.status.is_success() => {
                 let status = raw.status.as_u16();
                 tracing::debug!(url = %shown_url, attempt, status, elapsed_ms, "LLM answered");
-                return parse_answer(&raw.body, &prepared, key);
+                // Scrubbed whole, before anything is parsed, quoted or cut short.
+                return parse_answer(&scrub(&raw.body, key), &prepared, key);
             }
             Ok(raw) => {
                 let code = raw.status.as_u16();
-                let detail = quote_body(&raw.body, key);
+                let detail = quote_body(&scrub(&raw.body, key), key);
                 if raw.status == StatusCode::TOO_MANY_REQUESTS {
                     (Failure::RateLimited(raw.retry_after), raw.retry_after)
                 } else if raw.status.is_server_error() {
@@ -306,7 +307,10 @@ pub async fn ask(
                 }
             }
             Err(SendError::Timeout) => (Failure::Timeout, None),
-            Err(SendError::Connect(detail)) => (Failure::Connect(scrub(&detail, key)), None),
+            Err(SendError::Connect(detail)) => (
+                Failure::Connect(truncate_chars(&scrub(&detail, key), MAX_QUOTE_CHARS)),
+                None,
+            ),
             Err(SendError::Builder) => {
                 return Err(LlmError::InvalidUrl {
                     url: redact_url(&config.base_url),
@@ -462,7 +466,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
         }
         current = err.source();
     }
-    truncate_chars(&parts.join(": "), MAX_QUOTE_CHARS)
+    parts.join(": ")
 }
 
 fn auth_header(config: &LlmConfig) -> Result<Option<HeaderValue>, LlmError> {
@@ -511,12 +515,68 @@ fn redact_url(url: &str) -> String {
     format!("{scheme}{host}{path}")
 }
 
-/// Replaces every copy of the key: some servers echo the key they rejected.
+/// Replaces every copy of the key, in every form [`key_forms`] knows: some servers echo the
+/// key they rejected, or the header that carried it.
 fn scrub(text: &str, key: Option<&str>) -> String {
-    match key {
-        Some(key) if !key.is_empty() => text.replace(key, REDACTED),
-        _ => text.to_string(),
+    let Some(key) = key.filter(|k| !k.is_empty()) else {
+        return text.to_string();
+    };
+    let mut text = text.to_string();
+    for form in key_forms(key) {
+        if text.contains(&form) {
+            text = text.replace(&form, REDACTED);
+        }
     }
+    text
+}
+
+/// Shorter encoded fragments could match ordinary text by chance.
+const MIN_FORM_CHARS: usize = 8;
+
+/// The key as it is, JSON-escaped, percent-encoded, and in base64 (standard and URL-safe) at
+/// each of the three byte offsets it can have inside a longer encoded value such as an echoed
+/// `Bearer <key>` header: only the characters that depend on the key's bytes alone, so the
+/// fragment is found whatever surrounds the key. Longest first.
+fn key_forms(key: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    let mut forms = vec![key.to_string()];
+    let json = Value::String(key.to_string()).to_string();
+    forms.push(json[1..json.len() - 1].to_string());
+    forms.push(key.replace('/', "\\/"));
+    let mut percent_upper = String::new();
+    let mut percent_lower = String::new();
+    for byte in key.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            percent_upper.push(byte as char);
+            percent_lower.push(byte as char);
+        } else {
+            let _ = write!(percent_upper, "%{byte:02X}");
+            let _ = write!(percent_lower, "%{byte:02x}");
+        }
+    }
+    forms.push(percent_upper);
+    forms.push(percent_lower);
+    for offset in 0..3usize {
+        let mut bytes = vec![0u8; offset];
+        bytes.extend_from_slice(key.as_bytes());
+        // Character i covers bits 6i..6i+6: skip those that overlap the `offset` bytes before
+        // the key or run past its end.
+        let start = (4 * offset).div_ceil(3);
+        let end = 4 * (offset + key.len()) / 3;
+        for encoded in [
+            STANDARD_NO_PAD.encode(&bytes),
+            URL_SAFE_NO_PAD.encode(&bytes),
+        ] {
+            if end > start {
+                forms.push(encoded[start..end].to_string());
+            }
+        }
+    }
+    forms.retain(|form| form == key || form.chars().count() >= MIN_FORM_CHARS);
+    forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+    forms.dedup();
+    forms
 }
 
 fn malformed(detail: &str, key: Option<&str>) -> LlmError {
@@ -1395,6 +1455,58 @@ mod tests {
         assert_eq!(detail, "\"the model is loading\"");
         assert!(err.to_string().contains("check its logs"));
         assert_eq!(server.requests().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn keys_echoed_past_the_cut_or_encoded_are_scrubbed() {
+        use base64::Engine as _;
+        let b64 = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+        for body in [
+            // The key straddles the 200 characters an error quotes.
+            format!(r#"{{"error":{{"message":"{} {KEY}"}}}}"#, "x".repeat(190)),
+            format!(
+                r#"{{"error":{{"message":"bad header {}"}}}}"#,
+                b64(&format!("Bearer {KEY}"))
+            ),
+            format!(
+                "plain text echo {} and {}",
+                b64(KEY),
+                b64(&format!("u:{KEY}"))
+            ),
+        ] {
+            let server = serve(vec![reply(401, body.clone())]).await;
+            let err = ask(&client(), &config(&server.url()), &request())
+                .await
+                .unwrap_err();
+            let message = err.to_string();
+            assert_no_key(&message);
+            assert!(!message.contains("9f8e7d"), "part of the key in: {message}");
+            for fragment in [b64(KEY), b64(&format!("Bearer {KEY}"))] {
+                assert!(!message.contains(&fragment[8..24]), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn scrubbing_knows_the_json_percent_and_base64_forms_of_a_key() {
+        use base64::Engine as _;
+        let key = "sk-a/b\"c+d=SECRET-42";
+        let engine = base64::engine::general_purpose::URL_SAFE;
+        let text = format!(
+            "{} | {} | {} | {} | {}",
+            serde_json::to_string(key).unwrap(),
+            key.replace('/', "\\/"),
+            "sk-a%2Fb%22c%2Bd%3DSECRET-42",
+            engine.encode(format!("token={key}")),
+            engine.encode(format!("xy{key}zz")),
+        );
+        let scrubbed = scrub(&text, Some(key));
+        assert!(!scrubbed.contains("SECRET"), "{scrubbed}");
+        for (i, part) in scrubbed.split(" | ").enumerate() {
+            assert!(part.contains(REDACTED), "form {i} kept: {part}");
+        }
+        // Ordinary text is left alone.
+        assert_eq!(scrub("nothing to hide", Some(key)), "nothing to hide");
     }
 
     #[tokio::test]

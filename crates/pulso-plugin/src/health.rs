@@ -39,7 +39,7 @@ fn describe(health: &StoreHealth) -> (HealthStatus, String) {
     (
         HealthStatus::Ok,
         format!(
-            "Pulso is ready: {} feedback rows in {} ({} scored, {} unscored; {model}); schema version {}",
+            "{} feedback rows in {} ({} scored, {} unscored; {model}); schema version {}",
             health.total_rows,
             health.location,
             health.scored_rows,
@@ -103,7 +103,12 @@ impl Diagnostics for Pulso {
         let (mirror_message, mirror) = mirror_details(&health.mirror);
         let response = match health.store {
             Ok(health) => {
-                let (status, mut message) = describe(&health);
+                let (status, database) = describe(&health);
+                // "Ready" only when nothing below turns the status into an error.
+                let mut message = match status {
+                    HealthStatus::Ok => format!("Pulso is ready: {database}"),
+                    _ => database.clone(),
+                };
                 let (status, model_details) = match (&model, status) {
                     (Ok((queue, stats)), status) => {
                         let model = queue.model();
@@ -129,7 +134,7 @@ impl Diagnostics for Pulso {
                     }
                     (Err(reason), HealthStatus::Ok) => {
                         message = format!(
-                            "{message}. But the sentiment model cannot load, so sentiment stays empty (queries without it still work): {reason}"
+                            "The sentiment model cannot load, so sentiment stays empty (queries without it still work): {reason}. The database is fine: {database}"
                         );
                         (HealthStatus::Error, json!({ "error": reason }))
                     }

@@ -30,6 +30,8 @@ pub enum SettingsError {
     LlmTimeout(u64),
     #[error("llmUrl is set but llmModel is empty: update the language model section of the data source config")]
     LlmModelMissing,
+    #[error("llmUrl carries a user name or password (user:password@), which would be sent beside the API key and could be echoed back: remove it from the URL and put the key in the API key field of the language model section (stored encrypted)")]
+    LlmUrlCredentials,
 }
 
 /// Where the record store lives.
@@ -76,6 +78,13 @@ impl Settings {
     }
 }
 
+/// Whether a URL's authority has a `user@` or `user:password@` part.
+fn has_credentials(url: &str) -> bool {
+    let rest = url.trim().split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.contains('@')
+}
+
 fn llm_settings(
     fields: &Fields<'_>,
     secure: &HashMap<String, String>,
@@ -83,6 +92,9 @@ fn llm_settings(
     let Some(url) = fields.text("llmUrl")? else {
         return Ok(None);
     };
+    if has_credentials(&url) {
+        return Err(SettingsError::LlmUrlCredentials);
+    }
     let model = fields
         .text("llmModel")?
         .ok_or(SettingsError::LlmModelMissing)?;
@@ -170,6 +182,24 @@ mod tests {
     #[test]
     fn llm_settings_are_checked_once_and_fail_on_their_own() {
         assert_eq!(load("{}").unwrap().llm, Ok(None));
+        for url in [
+            "https://me:s3cret@api.example.com/v1",
+            "http://key@127.0.0.1:9/v1",
+        ] {
+            let e = load(&format!(r#"{{"llmUrl":"{url}","llmModel":"m"}}"#))
+                .unwrap()
+                .llm
+                .unwrap_err();
+            assert_eq!(e, SettingsError::LlmUrlCredentials);
+            assert!(!e.to_string().contains("s3cret"), "{e}");
+            assert!(e.to_string().contains("API key field"), "{e}");
+        }
+        // An @ after the host (a path or query) is not a credential.
+        assert!(load(r#"{"llmUrl":"http://h/v1?team=a@b","llmModel":"m"}"#)
+            .unwrap()
+            .llm
+            .unwrap()
+            .is_some());
         let s = load(r#"{"llmUrl":"http://127.0.0.1:9/v1"}"#).unwrap();
         assert_eq!(s.llm, Err(SettingsError::LlmModelMissing));
         let s = load(r#"{"llmUrl":"http://h/v1","llmModel":"m","llmTimeoutSeconds":301}"#).unwrap();

@@ -94,7 +94,7 @@ pub async fn timeseries(
     store: &dyn FeedbackReader,
     query: &AspectsQuery,
 ) -> Result<AspectSeries, StoreError> {
-    let origin = query.range.from_ms.div_euclid(query.bucket_ms) * query.bucket_ms;
+    let origin = pulso_core::query::bucket_origin(query.range, query.bucket_ms);
     let buckets = ((query.range.to_ms - origin) / query.bucket_ms + 1) as usize;
     let counts = store
         .aspect_counts(&AspectScan {

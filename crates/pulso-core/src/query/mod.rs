@@ -184,10 +184,21 @@ pub struct TimeseriesQuery {
     pub filters: Filters,
 }
 
+/// The first bucket's start: buckets are aligned to multiples of the width since the epoch,
+/// except a bucket wider than the whole range, which would start long before it (in 1970 for a
+/// century-wide one): that one bucket starts where the range does.
+pub fn bucket_origin(range: TimeRange, bucket_ms: i64) -> i64 {
+    if bucket_ms > range.to_ms - range.from_ms {
+        range.from_ms
+    } else {
+        range.from_ms.div_euclid(bucket_ms) * bucket_ms
+    }
+}
+
 impl TimeseriesQuery {
-    /// The first bucket's start: buckets are aligned to multiples of the width since the epoch.
+    /// The first bucket's start (see [`bucket_origin`]).
     pub fn bucket_origin(&self) -> i64 {
-        self.range.from_ms.div_euclid(self.bucket_ms) * self.bucket_ms
+        bucket_origin(self.range, self.bucket_ms)
     }
 
     /// Every bucket's start, from [`TimeseriesQuery::bucket_origin`] to the range's end.
@@ -401,9 +412,87 @@ pub enum QueryError {
     InvalidInterval { value: String },
     #[error("interval {interval} over this time range makes {buckets} buckets, more than {max}: widen the interval or shorten the range", max = MAX_BUCKETS)]
     TooManyBuckets { interval: String, buckets: i64 },
+    #[error("filters.{dimension} has {count} values, more than {max}: pick fewer values, or leave the filter empty to keep every value", max = MAX_FILTER_VALUES)]
+    TooManyFilterValues {
+        dimension: &'static str,
+        count: usize,
+    },
+}
+
+/// At most this many values per filter: more would exceed what one SQL statement binds.
+pub const MAX_FILTER_VALUES: usize = 1_000;
+
+/// Values a user typed are quoted in errors and logs up to this many characters.
+pub const MAX_SHOWN_CHARS: usize = 100;
+
+/// `text` cut to [`MAX_SHOWN_CHARS`] characters, with `…` where it was cut.
+pub fn shown(text: &str) -> String {
+    match text.char_indices().nth(MAX_SHOWN_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
 }
 
 impl QueryError {
+    /// The error with every text that came from the request cut to [`MAX_SHOWN_CHARS`], so a
+    /// huge value is never echoed whole into a panel or a log.
+    pub fn capped(self) -> Self {
+        let cap = |s: String| shown(&s);
+        match self {
+            Self::MalformedJson { detail } => Self::MalformedJson {
+                detail: cap(detail),
+            },
+            Self::NotAnObject { got } => Self::NotAnObject { got: cap(got) },
+            Self::UnknownQueryType { value } => Self::UnknownQueryType { value: cap(value) },
+            Self::UnknownDimension { field, value } => Self::UnknownDimension {
+                field: cap(field),
+                value: cap(value),
+            },
+            Self::UnknownMetric { value } => Self::UnknownMetric { value: cap(value) },
+            Self::UnsupportedAnomalyMetric { value } => {
+                Self::UnsupportedAnomalyMetric { value: cap(value) }
+            }
+            Self::UnknownAspect { value } => Self::UnknownAspect { value: cap(value) },
+            Self::UnknownView {
+                value,
+                query_type,
+                valid,
+            } => Self::UnknownView {
+                value: cap(value),
+                query_type,
+                valid,
+            },
+            Self::WrongType {
+                field,
+                expected,
+                got,
+            } => Self::WrongType {
+                field: cap(field),
+                expected,
+                got: cap(got),
+            },
+            Self::OutOfRange {
+                field,
+                value,
+                range,
+            } => Self::OutOfRange {
+                field,
+                value: cap(value),
+                range,
+            },
+            Self::ReversedTimeRange { from, to } => Self::ReversedTimeRange {
+                from: cap(from),
+                to: cap(to),
+            },
+            Self::InvalidInterval { value } => Self::InvalidInterval { value: cap(value) },
+            Self::TooManyBuckets { interval, buckets } => Self::TooManyBuckets {
+                interval: cap(interval),
+                buckets,
+            },
+            other => other,
+        }
+    }
+
     /// Every query error is the caller's to fix.
     pub fn http_status(&self) -> u16 {
         400
@@ -453,6 +542,16 @@ mod tests {
             query.bucket_starts(),
             vec![3_000, 6_000, 9_000, 12_000, 15_000, 18_000]
         );
+        // An interval wider than the range: one bucket, at the range's start, not in 1970.
+        let wide = TimeseriesQuery {
+            bucket_ms: 100 * 365 * 86_400_000,
+            range: TimeRange {
+                from_ms: 1_767_225_600_000,
+                to_ms: 1_767_225_600_000 + 7 * 86_400_000,
+            },
+            ..query
+        };
+        assert_eq!(wide.bucket_starts(), vec![1_767_225_600_000]);
     }
 
     #[test]

@@ -31,7 +31,13 @@ pub struct QueryInput<'a> {
     pub time_range: Option<(i64, i64)>,
 }
 
+/// The query, or why it was refused, with any value from the request quoted at most
+/// [`super::MAX_SHOWN_CHARS`] characters long.
 pub fn parse_query(input: QueryInput<'_>) -> Result<Query, QueryError> {
+    parse_model(input).map_err(QueryError::capped)
+}
+
+fn parse_model(input: QueryInput<'_>) -> Result<Query, QueryError> {
     let value: Value =
         serde_json::from_slice(input.json).map_err(|e| QueryError::MalformedJson {
             detail: e.to_string(),
@@ -484,6 +490,12 @@ impl Fields<'_> {
                             .collect::<Result<Vec<_>, _>>()?,
                         other => return Err(wrong_type(&field, "a list of strings", other)),
                     };
+                    if list.len() > super::MAX_FILTER_VALUES {
+                        return Err(QueryError::TooManyFilterValues {
+                            dimension: dimension.name(),
+                            count: list.len(),
+                        });
+                    }
                     if !list.is_empty() {
                         values.push((dimension, list));
                     }
@@ -589,6 +601,52 @@ mod tests {
         };
         assert_eq!(q.filters.min_confidence, Some(0.8));
         assert_eq!(q.filters.values.len(), 1);
+    }
+
+    #[test]
+    fn huge_values_are_quoted_short_in_errors() {
+        let huge = "x".repeat(1_000_000);
+        for json in [
+            format!(r#"{{"queryType":"{huge}"}}"#),
+            format!(r#"{{"queryType":"timeseries","metric":"{huge}"}}"#),
+            format!(r#"{{"queryType":"timeseries","groupBy":"{huge}"}}"#),
+            format!(r#"{{"queryType":"timeseries","interval":"{huge}"}}"#),
+            format!(r#"{{"queryType":"aspects","view":"{huge}"}}"#),
+            format!(r#"{{"queryType":"aspects","aspects":["{huge}"]}}"#),
+            format!(r#"{{"queryType":"mentions","filters":{{"{huge}":["a"]}}}}"#),
+            format!(r#"{{"queryType":"mentions","filters":{{"region":"{huge}"}}}}"#),
+        ] {
+            let e = error(&json);
+            assert!(
+                e.chars().count() < 400,
+                "{} characters: {}",
+                e.len(),
+                &e[..200]
+            );
+            assert!(e.contains("x…"), "{e}");
+        }
+        // Short values are shown whole.
+        let e = error(r#"{"queryType":"timeseries","metric":"mood"}"#);
+        assert!(e.contains("\"mood\"") && !e.contains('…'), "{e}");
+    }
+
+    #[test]
+    fn a_filter_with_too_many_values_is_refused_naming_it() {
+        let values: Vec<String> = (0..40_000).map(|i| format!("\"r{i}\"")).collect();
+        let e = error(&format!(
+            r#"{{"queryType":"distribution","filters":{{"region":[{}]}}}}"#,
+            values.join(",")
+        ));
+        assert!(
+            e.contains("filters.region has 40000 values, more than 1000"),
+            "{e}"
+        );
+        let values: Vec<String> = (0..1_000).map(|i| format!("\"r{i}\"")).collect();
+        parse(&format!(
+            r#"{{"queryType":"distribution","filters":{{"region":[{}]}}}}"#,
+            values.join(",")
+        ))
+        .unwrap();
     }
 
     #[test]

@@ -364,3 +364,52 @@ async fn a_store_failure_mid_request_leaves_no_rows() {
         .unwrap();
     assert_eq!(stored, 0);
 }
+
+/// A body written with the query API's names (`sourceType`, `externalId`) is understood, and its
+/// id deduplicates a second push of the same mention.
+#[tokio::test]
+async fn pushes_accept_the_query_api_camel_case_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pulso.db");
+    let plugin = PluginProcess::start();
+    let mut client = plugin.resource().await;
+    let body = serde_json::to_vec(&json!([{
+        "externalId": "camel-1",
+        "sourceType": "social",
+        "platform": "instagram",
+        "text": "El lomo saltado de anoche estuvo buenazo",
+        "eventTime": "2026-12-01T20:00:00Z"
+    }]))
+    .unwrap();
+    for (stored, duplicates) in [(1, 0), (0, 1)] {
+        let (code, report) = post(&mut client, &db, "Editor", "feedback", body.clone()).await;
+        assert_eq!(code, 200, "{report}");
+        assert_eq!(
+            (report["stored"].clone(), report["duplicates"].clone()),
+            (json!(stored), json!(duplicates)),
+            "{report}"
+        );
+    }
+    // Without an id or a time, the mention is stamped on arrival, but arriving again does not
+    // make it another mention.
+    let bare = serde_json::to_vec(&json!([{
+        "sourceType": "review",
+        "platform": "google_maps",
+        "text": "Sin id ni fecha: el ají de gallina llegó tibio"
+    }]))
+    .unwrap();
+    for (stored, duplicates) in [(1, 0), (0, 1)] {
+        let (code, report) = post(&mut client, &db, "Editor", "feedback", bare.clone()).await;
+        assert_eq!(code, 200, "{report}");
+        assert_eq!(
+            (report["stored"].clone(), report["duplicates"].clone()),
+            (json!(stored), json!(duplicates)),
+            "{report}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let frame = mentions(&plugin, &db, "lomo saltado").await;
+    let text = frame.to_string();
+    assert!(text.contains("\"social\""), "{text}");
+    assert!(text.contains("1796155200000"), "eventTime not read: {text}");
+}

@@ -73,7 +73,8 @@ impl Field {
     }
 
     /// Column names (already in `column_key` form) recognised without a mapping, English and
-    /// Spanish. A column also matches when it starts with one of these and `_`, so
+    /// Spanish, and the camelCase names of Pulso's queries (`sourceType`, `externalId`), which
+    /// `column_key` folds to one word. A column also matches when it starts with one of these and `_`, so
     /// "Fecha de respuesta" is a time and "Puntuación (1-5)" a rating.
     pub fn aliases(self) -> &'static [&'static str] {
         match self {
@@ -115,6 +116,8 @@ impl Field {
                 "submitted_at",
                 "posted_at",
                 "event_time",
+                "eventtime",
+                "createdat",
             ],
             Field::Region => &["region", "departamento", "department", "dpto", "state"],
             Field::City => &[
@@ -140,6 +143,7 @@ impl Field {
             Field::ExternalId => &[
                 "id",
                 "external_id",
+                "externalid",
                 "review_id",
                 "post_id",
                 "tweet_id",
@@ -160,6 +164,7 @@ impl Field {
             ],
             Field::SourceType => &[
                 "source_type",
+                "sourcetype",
                 "tipo_fuente",
                 "tipo_de_fuente",
                 "fuente",
@@ -422,6 +427,18 @@ mod tests {
         assert_eq!(at(Field::Platform), None);
         assert_eq!(scale_in_name("Puntuación (1-5)"), Some((1.0, 5.0)));
         assert_eq!(scale_in_name("NPS 0-10"), Some((0.0, 10.0)));
+    }
+
+    #[test]
+    fn the_query_api_camel_case_names_resolve_too() {
+        let header = names(&["externalId", "sourceType", "eventTime", "text", "platform"]);
+        let resolved = Mapping::default().resolve(&header).unwrap();
+        let at = |f: Field| resolved[f.index()];
+        assert_eq!(at(Field::ExternalId), Some(0));
+        assert_eq!(at(Field::SourceType), Some(1));
+        assert_eq!(at(Field::Time), Some(2));
+        assert_eq!(at(Field::Text), Some(3));
+        assert_eq!(at(Field::Platform), Some(4));
     }
 
     #[test]

@@ -166,12 +166,11 @@ impl Normaliser {
             }
         };
 
-        let event_time_ms = match (
-            raw.get(Field::Time)
-                .map(str::trim)
-                .filter(|v| !v.is_empty()),
-            self.received_ms,
-        ) {
+        let given_time = raw
+            .get(Field::Time)
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        let event_time_ms = match (given_time, self.received_ms) {
             (Some(value), _) => match parse_time(value, self.zone, self.now_ms) {
                 Ok(ms) => Some(ms),
                 Err(reason) => {
@@ -313,10 +312,13 @@ impl Normaliser {
                     id
                 }
             }
-            None => format!(
+            // Without an id the row's own time tells repeated mentions apart; a time stamped on
+            // arrival does not, or pushing the same mention twice would store it twice.
+            None if given_time.is_some() => format!(
                 "h:{}",
                 sha256_hex(&[&platform, &event_time_ms.to_string(), &text])
             ),
+            None => format!("h:{}", sha256_hex(&[&platform, "received", &text])),
         };
 
         let key = hash_of(&(&platform, &external_id));

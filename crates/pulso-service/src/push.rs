@@ -33,7 +33,8 @@ impl PushError {
 }
 
 /// Options from the query string: `source_type`, `platform`, `strict`, `redact_handles`,
-/// `timezone`, `rating_scale` and `map.FIELD=COLUMN`.
+/// `timezone`, `rating_scale` and `map.FIELD=COLUMN`; the camelCase spellings the query API
+/// uses (`sourceType`, `redactHandles`, `ratingScale`) are accepted too.
 pub(crate) fn push_options(url: &str) -> Result<IngestOptions, IngestError> {
     let query = url.split_once('?').map_or("", |(_, q)| q);
     let mut mapping = Mapping::default();
@@ -49,12 +50,12 @@ pub(crate) fn push_options(url: &str) -> Result<IngestOptions, IngestError> {
     };
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         match name.as_ref() {
-            "source_type" => options.source_type = Some(value.into_owned()),
+            "source_type" | "sourceType" => options.source_type = Some(value.into_owned()),
             "platform" => options.platform = Some(value.into_owned()),
             "strict" => options.strict = flag(&name, &value)?,
-            "redact_handles" => options.redact_handles = flag(&name, &value)?,
+            "redact_handles" | "redactHandles" => options.redact_handles = flag(&name, &value)?,
             "timezone" => options.set_timezone("timezone", &value)?,
-            "rating_scale" => {
+            "rating_scale" | "ratingScale" => {
                 mapping.rating_scale = Some(parse_scale(&value).map_err(|reason| IngestError::Option {
                     option: "rating_scale".into(),
                     value: value.to_string(),
@@ -77,4 +78,21 @@ pub(crate) fn push_options(url: &str) -> Result<IngestOptions, IngestError> {
     // Pushed mentions without a time are stamped with when they arrived.
     options.received_ms = Some(options.now_ms);
     Ok(options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_api_camel_case_option_names_are_aliases() {
+        let options =
+            push_options("/feedback?sourceType=social&redactHandles=false&ratingScale=0-10")
+                .unwrap();
+        assert_eq!(options.source_type.as_deref(), Some("social"));
+        assert!(!options.redact_handles);
+        assert!(options.mapping.rating_scale.is_some());
+        let e = push_options("/feedback?sourcetype=social").unwrap_err();
+        assert!(e.to_string().contains("sourcetype"), "{e}");
+    }
 }

@@ -186,7 +186,11 @@ fn parse_model(input: QueryInput<'_>) -> Result<Query, QueryError> {
                 view,
                 aspects,
                 metric,
-                bucket_ms: bucket_ms(&fields, input, range)?,
+                // The distribution view draws no buckets, so a long range never has too many.
+                bucket_ms: match view {
+                    AspectView::Timeseries => bucket_ms(&fields, input, range)?,
+                    AspectView::Distribution => range.to_ms - range.from_ms + 1,
+                },
                 filters: fields.filters()?,
             }))
         }
@@ -601,6 +605,25 @@ mod tests {
         };
         assert_eq!(q.filters.min_confidence, Some(0.8));
         assert_eq!(q.filters.values.len(), 1);
+    }
+
+    #[test]
+    fn the_aspect_distribution_takes_any_range_the_series_view_is_bounded() {
+        let years = |view: &str| {
+            parse_query(QueryInput {
+                json: format!(r#"{{"queryType":"aspects","view":"{view}","interval":"1s"}}"#)
+                    .as_bytes(),
+                query_type: "",
+                interval_ms: 1_000,
+                max_data_points: 1_000,
+                time_range: Some((0, 20 * 365 * DAY)),
+            })
+        };
+        assert!(matches!(years("distribution"), Ok(Query::Aspects(_))));
+        assert!(matches!(
+            years("timeseries"),
+            Err(QueryError::TooManyBuckets { .. })
+        ));
     }
 
     #[test]

@@ -69,19 +69,29 @@ pub struct PluginProcess {
 
 impl PluginProcess {
     pub fn start() -> Self {
-        Self::launch("warn", Stdio::inherit())
+        Self::launch("warn", Stdio::inherit(), &[])
+    }
+
+    /// Like [`PluginProcess::start`], with extra environment variables (e.g. `GF_PATHS_DATA`,
+    /// which Grafana sets).
+    pub fn start_with_env(env: &[(&str, &Path)]) -> Self {
+        Self::launch("warn", Stdio::inherit(), env)
     }
 
     /// Like [`PluginProcess::start`], but with `RUST_LOG=rust_log` and the plugin's stderr (the
     /// hclog JSON Grafana would read) written to `log`, so a test can grep what was logged.
     pub fn start_logging_to(rust_log: &str, log: &Path) -> Self {
         let log_file = std::fs::File::create(log).expect("create the plugin log file");
-        Self::launch(rust_log, Stdio::from(log_file))
+        Self::launch(rust_log, Stdio::from(log_file), &[])
     }
 
-    fn launch(rust_log: &str, stderr: Stdio) -> Self {
+    fn launch(rust_log: &str, stderr: Stdio, env: &[(&str, &Path)]) -> Self {
         let slot = PluginSlot::take();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pulso"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pulso"));
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command
             .env("grafana_plugin_type", "datasource")
             .env("PLUGIN_PROTOCOL_VERSIONS", "2")
             .env("PLUGIN_MIN_PORT", "10000")

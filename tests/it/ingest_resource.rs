@@ -413,3 +413,115 @@ async fn pushes_accept_the_query_api_camel_case_names() {
     assert!(text.contains("\"social\""), "{text}");
     assert!(text.contains("1796155200000"), "eventTime not read: {text}");
 }
+
+/// A data source of `org_id` named `uid`, with `json_data` as its settings.
+fn org_context(org_id: i64, uid: &str, json_data: Value, role: &str) -> pluginv2::PluginContext {
+    let mut context = context(Path::new("/unused"), role);
+    context.org_id = org_id;
+    let settings = context.data_source_instance_settings.as_mut().unwrap();
+    settings.uid = uid.to_string();
+    settings.id = org_id * 100;
+    settings.json_data = serde_json::to_vec(&json_data).unwrap();
+    context
+}
+
+/// Organisations never see each other's data: data sources without a sqlitePath each get a
+/// database of their own, and a sqlitePath pointing at another organisation's is refused.
+#[tokio::test]
+async fn organisations_never_share_a_database() {
+    let grafana_data = tempfile::tempdir().unwrap();
+    let plugin = PluginProcess::start_with_env(&[("GF_PATHS_DATA", grafana_data.path())]);
+    let mut client = plugin.resource().await;
+    let no_model = json!({ "modelPath": crate::common::NO_MODEL });
+    let body = serde_json::to_vec(&json!([{
+        "externalId": "org1-only",
+        "sourceType": "review",
+        "platform": "google_maps",
+        "text": "Secreto de la organización uno: el tacu tacu estuvo salado",
+        "eventTime": "2026-12-01T20:00:00Z"
+    }]))
+    .unwrap();
+    let request = pluginv2::CallResourceRequest {
+        plugin_context: Some(org_context(1, "pulso", no_model.clone(), "Editor")),
+        path: "feedback".to_string(),
+        method: "POST".to_string(),
+        url: "feedback".to_string(),
+        body: body.into(),
+        ..Default::default()
+    };
+    let mut stream = client.call_resource(request).await.unwrap().into_inner();
+    let response = stream.message().await.unwrap().unwrap();
+    assert_eq!(
+        response.code,
+        200,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+
+    let search = |org: i64, json_data: Value| {
+        let plugin = &plugin;
+        async move {
+            let response = plugin
+                .data()
+                .await
+                .query_data(pluginv2::QueryDataRequest {
+                    plugin_context: Some(org_context(org, "pulso", json_data, "Viewer")),
+                    headers: HashMap::new(),
+                    queries: vec![query(
+                        "A",
+                        json!({"queryType": "mentions", "search": "tacu tacu"}),
+                        0,
+                        chrono::Utc::now().timestamp_millis() + 3_600_000,
+                    )],
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            response.responses["A"].clone()
+        }
+    };
+    let own = search(1, no_model.clone()).await;
+    assert!(
+        decode_frame(&own.frames[0]).to_string().contains("Secreto"),
+        "{}",
+        own.error
+    );
+    // The same uid in organisation 2 has a database of its own, without org 1's mention.
+    let other = search(2, no_model.clone()).await;
+    assert_eq!(other.status, 200, "{}", other.error);
+    assert!(!decode_frame(&other.frames[0])
+        .to_string()
+        .contains("Secreto"));
+    let org1_file = grafana_data.path().join("pulso/1/pulso.db");
+    assert!(org1_file.exists());
+    assert!(grafana_data.path().join("pulso/2/pulso.db").exists());
+
+    // Pointing organisation 2 at organisation 1's file is refused.
+    let mut stolen = no_model.clone();
+    stolen["sqlitePath"] = json!(org1_file);
+    let refused = search(2, stolen).await;
+    assert_eq!(refused.status, 400, "{}", refused.error);
+    assert!(
+        refused.error.contains("belongs to another organisation"),
+        "{}",
+        refused.error
+    );
+    assert!(
+        refused.frames.is_empty()
+            || !refused
+                .frames
+                .iter()
+                .any(|f| decode_frame(f).to_string().contains("Secreto"))
+    );
+
+    // A device is not a database.
+    let mut device = no_model;
+    device["sqlitePath"] = json!("/dev/null");
+    let refused = search(1, device).await;
+    assert_eq!(refused.status, 400, "{}", refused.error);
+    assert!(
+        refused.error.contains("jsonData.sqlitePath"),
+        "{}",
+        refused.error
+    );
+}

@@ -47,8 +47,10 @@ pub struct Pulso {
 
 /// The data source a request is for, in the service's terms.
 fn data_source(context: Option<&pluginv2::PluginContext>) -> Option<DataSource<'_>> {
-    let settings = context?.data_source_instance_settings.as_ref()?;
+    let context = context?;
+    let settings = context.data_source_instance_settings.as_ref()?;
     Some(DataSource {
+        org_id: context.org_id,
         id: settings.id,
         uid: &settings.uid,
         updated_ms: settings.last_updated_ms,

@@ -39,6 +39,8 @@ pub enum InstanceError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("this data source's sqlitePath is a database that belongs to another organisation (org {owner}; this is org {org_id}), and organisations never share data: leave sqlitePath empty to give this data source a database of its own, or set it to another file")]
+    OtherOrganisation { owner: i64, org_id: i64 },
 }
 
 /// The model behind an instance, or why there is none.
@@ -85,7 +87,7 @@ impl Instances {
     /// The instance for a data source, made on first use. Failures are not cached, so fixing
     /// the settings or the folder takes effect on the next request.
     pub async fn get(&self, source: &DataSource<'_>) -> Result<Arc<Instance>, InstanceError> {
-        let settings = Settings::load(source.json_data, source.secure)?;
+        let settings = Settings::load(source)?;
         let key = (source.id, source.uid.to_string());
         let mut instances = self.by_datasource.lock().await;
         if let Some(instance) = instances.get(&key) {
@@ -94,6 +96,22 @@ impl Instances {
             }
         }
         let storage = &settings.storage;
+        if storage.is_default_path && !storage.sqlite_path.exists() {
+            // Before per-organisation files every data source without a sqlitePath shared this
+            // one; it is left alone, since nothing says which organisation its rows belong to.
+            if let Some(legacy) = storage
+                .sqlite_path
+                .parent()
+                .and_then(Path::parent)
+                .map(|pulso| pulso.join("pulso.db"))
+                .filter(|legacy| legacy.exists())
+            {
+                tracing::warn!(
+                    legacy = %legacy.display(),
+                    "an earlier Pulso kept the mentions of every data source without a sqlitePath in one shared file; this data source now starts a database of its own. To keep using the old file, set sqlitePath to it on the one data source whose data it holds"
+                );
+            }
+        }
         if storage.is_default_path {
             if let Some(folder) = storage.sqlite_path.parent() {
                 std::fs::create_dir_all(folder).map_err(|source| InstanceError::DefaultFolder {
@@ -102,7 +120,16 @@ impl Instances {
                 })?;
             }
         }
-        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::open(&storage.sqlite_path).await?);
+        let sqlite = SqliteStore::open(&storage.sqlite_path).await?;
+        // A database serves one organisation: the first data source to open it claims it.
+        if let Some(owner) = sqlite.claim_organisation(source.org_id).await? {
+            sqlite.close().await;
+            return Err(InstanceError::OtherOrganisation {
+                owner,
+                org_id: source.org_id,
+            });
+        }
+        let store: Arc<dyn RecordStore> = Arc::new(sqlite);
         let model: ModelState = self
             .model(&settings.model_dir)
             .await

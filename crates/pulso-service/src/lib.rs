@@ -50,6 +50,8 @@ const PUSH_CATCH_UP: Duration = Duration::from_secs(2);
 
 /// A configured data source, as the protocol layer received it.
 pub struct DataSource<'a> {
+    /// The Grafana organisation the data source belongs to.
+    pub org_id: i64,
     pub id: i64,
     pub uid: &'a str,
     pub updated_ms: i64,

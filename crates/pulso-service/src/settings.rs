@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::DataSource;
 use pulso_insights::llm::LlmConfig;
 use pulso_nlp::files::default_model_dir;
 
@@ -30,6 +31,8 @@ pub enum SettingsError {
     LlmTimeout(u64),
     #[error("llmUrl is set but llmModel is empty: update the language model section of the data source config")]
     LlmModelMissing,
+    #[error("jsonData.sqlitePath {value:?} {reason}: set it to the absolute path of a database file, such as /var/lib/grafana/pulso/sales.db, or leave it empty to give this data source a database of its own")]
+    SqlitePath { value: String, reason: &'static str },
     #[error("llmUrl carries a user name or password (user:password@), which would be sent beside the API key and could be echoed back: remove it from the URL and put the key in the API key field of the language model section (stored encrypted)")]
     LlmUrlCredentials,
 }
@@ -54,15 +57,18 @@ pub struct Settings {
 
 impl Settings {
     /// `LoadSettings` and `Validate` in one: every field is checked here, once.
-    pub fn load(json_data: &[u8], secure: &HashMap<String, String>) -> Result<Self, SettingsError> {
-        let json: Value = if json_data.is_empty() {
+    pub fn load(source: &DataSource<'_>) -> Result<Self, SettingsError> {
+        let json: Value = if source.json_data.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(json_data)
+            serde_json::from_slice(source.json_data)
                 .map_err(|e| SettingsError::InvalidJsonData(e.to_string()))?
         };
         let fields = Fields(&json);
-        let sqlite_path = fields.text("sqlitePath")?.map(PathBuf::from);
+        let sqlite_path = fields
+            .text("sqlitePath")?
+            .map(|text| checked_sqlite_path(&text))
+            .transpose()?;
         let model_dir = fields
             .text("modelPath")?
             .map(PathBuf::from)
@@ -70,10 +76,11 @@ impl Settings {
         Ok(Self {
             storage: StorageSettings {
                 is_default_path: sqlite_path.is_none(),
-                sqlite_path: sqlite_path.unwrap_or_else(default_sqlite_path),
+                sqlite_path: sqlite_path
+                    .unwrap_or_else(|| default_sqlite_path(source.org_id, source.uid)),
             },
             model_dir,
-            llm: llm_settings(&fields, secure),
+            llm: llm_settings(&fields, source.secure),
         })
     }
 }
@@ -139,20 +146,84 @@ impl Fields<'_> {
     }
 }
 
-/// Inside Grafana's data directory when Grafana says where that is, else `./data/`.
-pub fn default_sqlite_path() -> PathBuf {
-    match std::env::var_os("GF_PATHS_DATA") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("pulso").join("pulso.db"),
-        _ => PathBuf::from("data").join("pulso.db"),
+/// A data source's own database, `pulso/<org id>/<uid>.db` inside Grafana's data directory
+/// when Grafana says where that is, else under `./data/`: data sources that leave sqlitePath
+/// empty never share one, across organisations or within one.
+pub fn default_sqlite_path(org_id: i64, uid: &str) -> PathBuf {
+    let root = match std::env::var_os("GF_PATHS_DATA") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from("data"),
+    };
+    // Grafana uids are letters, digits, - and _; anything else could leave the folder.
+    let mut name: String = uid
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        name.push_str("default");
     }
+    root.join("pulso")
+        .join(org_id.to_string())
+        .join(format!("{name}.db"))
+}
+
+/// A configured sqlitePath, refused when it cannot be a database file of its own.
+fn checked_sqlite_path(text: &str) -> Result<PathBuf, SettingsError> {
+    let refuse = |reason| SettingsError::SqlitePath {
+        value: text.to_string(),
+        reason,
+    };
+    let trimmed = text.trim();
+    if trimmed == ":memory:" || trimmed.starts_with("file:") {
+        return Err(refuse(
+            "is not a file path (an in-memory database would lose everything)",
+        ));
+    }
+    let path = PathBuf::from(trimmed);
+    if !path.is_absolute() {
+        return Err(refuse(
+            "is a relative path, which would depend on where Grafana was started",
+        ));
+    }
+    if ["/dev", "/proc", "/sys"]
+        .iter()
+        .any(|system| path.starts_with(system))
+    {
+        return Err(refuse("is a device or system file"));
+    }
+    if path.is_dir() {
+        return Err(refuse("is a folder"));
+    }
+    Ok(path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn load_with(
+        json: &[u8],
+        secure: &HashMap<String, String>,
+        org_id: i64,
+    ) -> Result<Settings, SettingsError> {
+        Settings::load(&DataSource {
+            org_id,
+            id: 7,
+            uid: "sales-ds",
+            updated_ms: 0,
+            json_data: json,
+            secure,
+        })
+    }
+
     fn load(json: &str) -> Result<Settings, SettingsError> {
-        Settings::load(json.as_bytes(), &HashMap::new())
+        load_with(json.as_bytes(), &HashMap::new(), 1)
     }
 
     #[test]
@@ -161,7 +232,7 @@ mod tests {
         assert_eq!(s.storage.sqlite_path, PathBuf::from("/tmp/a.db"));
         assert!(!s.storage.is_default_path);
         assert!(
-            Settings::load(b"", &HashMap::new())
+            load_with(b"", &HashMap::new(), 1)
                 .unwrap()
                 .storage
                 .is_default_path
@@ -172,6 +243,30 @@ mod tests {
                 .storage
                 .is_default_path
         );
+        // Each data source without a sqlitePath gets its own file, per organisation.
+        let own = |org| {
+            load_with(b"{}", &HashMap::new(), org)
+                .unwrap()
+                .storage
+                .sqlite_path
+        };
+        assert!(own(1).ends_with("pulso/1/sales-ds.db"), "{:?}", own(1));
+        assert!(own(2).ends_with("pulso/2/sales-ds.db"), "{:?}", own(2));
+        let folder = std::env::temp_dir();
+        for (path, reason) in [
+            ("/dev/null", "device"),
+            ("relative/pulso.db", "relative path"),
+            (":memory:", "not a file path"),
+            ("file:x.db?mode=memory", "not a file path"),
+            (folder.to_str().unwrap(), "is a folder"),
+        ] {
+            let e = load(&serde_json::json!({ "sqlitePath": path }).to_string()).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.contains("jsonData.sqlitePath") && text.contains(reason),
+                "{path}: {text}"
+            );
+        }
         let e = load(r#"{"sqlitePath":5}"#).unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -205,9 +300,10 @@ mod tests {
         let s = load(r#"{"llmUrl":"http://h/v1","llmModel":"m","llmTimeoutSeconds":301}"#).unwrap();
         assert_eq!(s.llm, Err(SettingsError::LlmTimeout(301)));
         let secure = HashMap::from([("llmApiKey".to_string(), "sk-test".to_string())]);
-        let s = Settings::load(
+        let s = load_with(
             br#"{"llmUrl":"http://h/v1","llmModel":"m","llmTimeoutSeconds":30}"#,
             &secure,
+            1,
         )
         .unwrap();
         assert!(!format!("{s:?}").contains("sk-test"));

@@ -123,6 +123,19 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(open_error)?;
+        // Migrating another program's database would add Pulso's tables to it: refuse one that
+        // has tables but no migration history.
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .fetch_all(&pool)
+                .await
+                .map_err(open_error)?;
+        if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
+            pool.close().await;
+            return Err(StoreError::Foreign {
+                path: path.to_path_buf(),
+            });
+        }
         MIGRATOR
             .run(&pool)
             .await
@@ -276,6 +289,33 @@ impl SqliteStore {
         .map_err(StoreError::query)?;
         tx.commit().await.map_err(StoreError::query)?;
         Ok(())
+    }
+
+    /// Claims the database for organisation `org_id` if no organisation has it yet. Returns
+    /// the owner when it is another organisation, so that its data is never served here.
+    pub async fn claim_organisation(&self, org_id: i64) -> Result<Option<i64>, StoreError> {
+        let owner = || async {
+            sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = 'owner_org_id'")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::query)
+        };
+        let mut found = owner().await?;
+        if found.is_none() {
+            // One statement, so that two openers racing agree on the first; a read-only file
+            // stays unclaimed.
+            let _ = sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ('owner_org_id', ?) \
+                 ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(org_id.to_string())
+            .execute(&self.pool)
+            .await;
+            found = owner().await?;
+        }
+        Ok(found
+            .and_then(|owner| owner.parse::<i64>().ok())
+            .filter(|owner| *owner != org_id))
     }
 
     /// Closes every connection; the last one checkpoints the WAL into the database file, so a
@@ -1378,6 +1418,50 @@ mod tests {
             }
         );
         (dir, store)
+    }
+
+    #[tokio::test]
+    async fn another_programs_database_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crm.db");
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .unwrap()
+            .filename(&path)
+            .create_if_missing(true);
+        let foreign = SqlitePoolOptions::new()
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+            .execute(&foreign)
+            .await
+            .unwrap();
+        foreign.close().await;
+        let Err(error) = SqliteStore::open(&path).await else {
+            panic!("another program's database was opened");
+        };
+        assert!(matches!(error, StoreError::Foreign { .. }), "{error}");
+        assert!(error.to_string().contains("another program"), "{error}");
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .unwrap()
+            .filename(&path);
+        let foreign = SqlitePoolOptions::new()
+            .connect_with(options)
+            .await
+            .unwrap();
+        let tables: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .fetch_all(&foreign)
+                .await
+                .unwrap();
+        assert_eq!(tables, ["customers"]);
+        // An organisation claims a Pulso database; another is told who owns it.
+        let store = SqliteStore::open(&dir.path().join("pulso.db"))
+            .await
+            .unwrap();
+        assert_eq!(store.claim_organisation(3).await.unwrap(), None);
+        assert_eq!(store.claim_organisation(3).await.unwrap(), None);
+        assert_eq!(store.claim_organisation(4).await.unwrap(), Some(3));
     }
 
     #[tokio::test]

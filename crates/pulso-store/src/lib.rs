@@ -251,6 +251,8 @@ pub enum StoreError {
     Open { path: PathBuf, source: BackendError },
     #[error("cannot bring the database at {path} to the current schema: {source}. Back it up, then point sqlitePath at a new file, or restore a file made by this Pulso version")]
     Migrate { path: PathBuf, source: BackendError },
+    #[error("the file at sqlitePath {path} is an SQLite database made by another program (it has tables, none of them Pulso's), which Pulso leaves untouched: point sqlitePath at a new file or at a database made by Pulso")]
+    Foreign { path: PathBuf },
     #[error("the database at {path} is read-only: {source}. Give Grafana's user write access to the file and its folder")]
     ReadOnly { path: PathBuf, source: BackendError },
     #[error("database query failed: {0}")]

@@ -525,3 +525,78 @@ async fn organisations_never_share_a_database() {
         refused.error
     );
 }
+
+/// A consistent copy of the database at `from`, made while the plugin has it open.
+async fn backup(from: &Path, to: &Path) {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", from.display()))
+        .await
+        .unwrap();
+    sqlx::query(&format!("VACUUM INTO '{}'", to.display()))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+/// A deleted database is never served from the plugin's open connections nor made again
+/// empty; it is reopened when it comes back, and a replaced file is read at once.
+#[tokio::test]
+async fn a_deleted_or_replaced_database_is_noticed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pulso.db");
+    let plugin = PluginProcess::start();
+    let mut client = plugin.resource().await;
+    let (code, report) = post(
+        &mut client,
+        &db,
+        "Editor",
+        "feedback?source_type=review",
+        sample("resenas.ndjson"),
+    )
+    .await;
+    assert_eq!(code, 200, "{report}");
+    let search = |frame: Value| frame.to_string();
+    assert!(search(mentions(&plugin, &db, "").await).contains("\"review\""));
+    let saved = dir.path().join("saved.db");
+    backup(&db, &saved).await;
+
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let response = plugin
+        .data()
+        .await
+        .query_data(pluginv2::QueryDataRequest {
+            plugin_context: Some(context(&db, "Viewer")),
+            headers: HashMap::new(),
+            queries: vec![query(
+                "A",
+                json!({"queryType": "distribution"}),
+                0,
+                chrono::Utc::now().timestamp_millis(),
+            )],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let error = &response.responses["A"].error;
+    assert!(error.contains("was deleted or moved"), "{error}");
+    assert!(
+        !db.exists(),
+        "an empty database was made in place of the deleted one"
+    );
+
+    // Put back: served again, with its rows.
+    std::fs::copy(&saved, &db).unwrap();
+    assert!(search(mentions(&plugin, &db, "").await).contains("\"review\""));
+
+    // Replaced by another (empty) Pulso database: its content is what is served.
+    let empty = dir.path().join("empty.db");
+    pulso_sqlite::SqliteStore::open(&empty)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    std::fs::rename(&empty, &db).unwrap();
+    assert!(!search(mentions(&plugin, &db, "").await).contains("\"review\""));
+}

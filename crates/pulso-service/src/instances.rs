@@ -1,7 +1,7 @@
 //! Data source instances: each configured Pulso data source gets its own record store,
 //! analytics mirror, scorer and term indexer, made again when its settings change.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,6 +39,8 @@ pub enum InstanceError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the database file {path} was deleted or moved while Pulso used it, so nothing is served from it: put it back (Pulso reopens it by itself), or point sqlitePath at another file")]
+    DatabaseGone { path: PathBuf },
     #[error("this data source's sqlitePath is a database that belongs to another organisation (org {owner}; this is org {org_id}), and organisations never share data: leave sqlitePath empty to give this data source a database of its own, or set it to another file")]
     OtherOrganisation { owner: i64, org_id: i64 },
 }
@@ -49,6 +51,8 @@ pub type ModelState = Result<(ScoringQueue, Arc<ScoringStats>), String>;
 /// One data source's running parts.
 pub struct Instance {
     pub settings: Settings,
+    /// The database file it opened, to notice it deleted or replaced.
+    file: Option<FileIdentity>,
     pub store: Arc<dyn RecordStore>,
     pub analytics: Analytics,
     pub model: ModelState,
@@ -76,9 +80,27 @@ impl Instance {
     }
 }
 
+/// A file's device and inode: a file deleted, or replaced by another, no longer has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    device: u64,
+    inode: u64,
+}
+
+fn file_identity(path: &Path) -> Option<FileIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| FileIdentity {
+        device: m.dev(),
+        inode: m.ino(),
+    })
+}
+
 #[derive(Default)]
 pub struct Instances {
     by_datasource: Mutex<HashMap<(i64, String), Arc<Instance>>>,
+    /// Database files that were deleted while in use: not made again empty, but reopened
+    /// when they come back.
+    gone: Mutex<HashSet<PathBuf>>,
     /// Models are shared by every data source that uses the same folder.
     models: Mutex<HashMap<PathBuf, ScoringQueue>>,
 }
@@ -90,9 +112,27 @@ impl Instances {
         let settings = Settings::load(source)?;
         let key = (source.id, source.uid.to_string());
         let mut instances = self.by_datasource.lock().await;
+        let path = settings.storage.sqlite_path.clone();
+        let now = file_identity(&path);
         if let Some(instance) = instances.get(&key) {
             if instance.updated_ms == source.updated_ms && instance.settings == settings {
-                return Ok(instance.clone());
+                if now.is_some() && now == instance.file {
+                    return Ok(instance.clone());
+                }
+                // Deleted or replaced: the open connections would go on serving the old file.
+                instances.remove(&key);
+                if now.is_none() {
+                    self.gone.lock().await.insert(path.clone());
+                }
+            }
+        }
+        {
+            let mut gone = self.gone.lock().await;
+            if gone.contains(&path) {
+                if now.is_none() {
+                    return Err(InstanceError::DatabaseGone { path });
+                }
+                gone.remove(&path);
             }
         }
         let storage = &settings.storage;
@@ -143,6 +183,7 @@ impl Instances {
             }
         };
         let instance = Arc::new(Instance {
+            file: file_identity(&storage.sqlite_path),
             term_indexer: spawn_term_indexer(store.clone()),
             settings,
             store,

@@ -33,6 +33,20 @@ use pulso_store::{
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
+/// How long a statement waits for another connection's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the health check's write probe waits for it: a locked file is reported quickly.
+const HEALTH_BUSY_TIMEOUT_MS: u64 = 1_500;
+
+/// SQLITE_BUSY or SQLITE_LOCKED, in any of their extended forms.
+fn is_locked(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .and_then(|code| code.parse::<i64>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
 /// SQLite allows 32,766 bound values per statement; 17 columns a row keeps well under it.
 const INSERT_ROWS_PER_STATEMENT: usize = 500;
 const MAX_TEXT_BYTES: usize = 100_000;
@@ -99,7 +113,7 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .pragma("temp_store", "memory");
         let options = match mode {
             // Panels read the analytics mirror, so the record store's pooled connections keep
@@ -1192,15 +1206,41 @@ impl RecordStore for SqliteStore {
             path: self.path.clone(),
             source: source.into(),
         };
-        let mut tx = self.pool.begin().await.map_err(read_only)?;
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ('health_probe', '1') \
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(read_only)?;
-        tx.rollback().await.map_err(read_only)?;
+        let mut connection = self.pool.acquire().await.map_err(read_only)?;
+        // A file locked by another process makes the probe wait: briefly, then say so.
+        sqlx::query(&format!("PRAGMA busy_timeout = {HEALTH_BUSY_TIMEOUT_MS}"))
+            .execute(&mut *connection)
+            .await
+            .map_err(StoreError::query)?;
+        let probe = async {
+            let mut tx = sqlx::Connection::begin(&mut *connection).await?;
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ('health_probe', '1') \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.rollback().await
+        }
+        .await;
+        let restored = sqlx::query(&format!(
+            "PRAGMA busy_timeout = {}",
+            BUSY_TIMEOUT.as_millis()
+        ))
+        .execute(&mut *connection)
+        .await;
+        match probe {
+            Err(error) if is_locked(&error) => {
+                return Err(StoreError::Locked {
+                    path: self.path.clone(),
+                    waited_ms: HEALTH_BUSY_TIMEOUT_MS,
+                })
+            }
+            Err(error) => return Err(read_only(error)),
+            Ok(()) => {}
+        }
+        restored.map_err(StoreError::query)?;
+        drop(connection);
 
         let schema_version = self
             .count("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
@@ -1418,6 +1458,37 @@ mod tests {
             }
         );
         (dir, store)
+    }
+
+    #[tokio::test]
+    async fn a_locked_database_is_reported_as_locked_quickly() {
+        let (dir, store) = store_with_rows().await;
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .unwrap()
+            .filename(dir.path().join("t.db"));
+        let other = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        let mut holder = other.acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *holder)
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let Err(error) = store.health().await else {
+            panic!("health passed while another process held the write lock");
+        };
+        assert!(matches!(error, StoreError::Locked { .. }), "{error}");
+        assert!(error.to_string().contains("is locked"), "{error}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        sqlx::query("ROLLBACK").execute(&mut *holder).await.unwrap();
+        assert!(store.health().await.is_ok());
     }
 
     #[tokio::test]

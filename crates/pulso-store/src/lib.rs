@@ -253,6 +253,8 @@ pub enum StoreError {
     Migrate { path: PathBuf, source: BackendError },
     #[error("the file at sqlitePath {path} is an SQLite database made by another program (it has tables, none of them Pulso's), which Pulso leaves untouched: point sqlitePath at a new file or at a database made by Pulso")]
     Foreign { path: PathBuf },
+    #[error("the database at {path} is locked: another process (a backup, an sqlite3 shell, a long import) has held its write lock for over {waited_ms} ms. Health recovers by itself once that process lets go; if it stays locked, find and stop the process holding the file")]
+    Locked { path: PathBuf, waited_ms: u64 },
     #[error("the database at {path} is read-only: {source}. Give Grafana's user write access to the file and its folder")]
     ReadOnly { path: PathBuf, source: BackendError },
     #[error("database query failed: {0}")]

@@ -522,3 +522,53 @@ async fn grafana_shutdown_request_stops_the_plugin_promptly() {
     }
     panic!("the plugin was still running 1.5 s after Shutdown");
 }
+
+/// A request over gRPC's default 4 MiB still reaches the plugin: an oversized query gets its
+/// own 400 while the others are answered, and an oversized push its 413.
+#[tokio::test]
+async fn oversized_queries_and_bodies_fail_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = fixture_db(dir.path()).await;
+    let plugin = PluginProcess::start();
+    let huge = format!(
+        r#"{{"queryType":"mentions","search":"x","padding":"{}"}}"#,
+        "p".repeat(5 * 1024 * 1024)
+    );
+    let responses = ask(
+        &plugin,
+        context(&db, "Viewer"),
+        vec![
+            query("good", json!({"queryType": "distribution"}), FROM, TO),
+            raw_query("huge", huge.into_bytes(), FROM, TO),
+        ],
+    )
+    .await;
+    assert_eq!(responses["good"].status, 200, "{}", responses["good"].error);
+    assert_eq!(responses["huge"].status, 400);
+    assert!(
+        responses["huge"]
+            .error
+            .contains("more than 1048576 (1 MiB)"),
+        "{}",
+        responses["huge"].error
+    );
+
+    let (code, body) = {
+        let mut client = plugin.resource().await;
+        let request = pluginv2::CallResourceRequest {
+            plugin_context: Some(context(&db, "Editor")),
+            path: "feedback".to_string(),
+            method: "POST".to_string(),
+            url: "feedback".to_string(),
+            body: vec![b' '; 20 * 1024 * 1024].into(),
+            ..Default::default()
+        };
+        let mut stream = client.call_resource(request).await.unwrap().into_inner();
+        let response = stream.message().await.unwrap().unwrap();
+        (
+            response.code,
+            String::from_utf8_lossy(&response.body).to_string(),
+        )
+    };
+    assert_eq!(code, 413, "{body}");
+}

@@ -38,6 +38,9 @@ pub enum ServeError {
     Server(#[from] tonic::transport::Error),
 }
 
+/// The largest QueryData or CallResource request read; larger ones fail whole.
+const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
 /// Shared state behind every gRPC service.
 #[derive(Default)]
 pub struct Pulso {
@@ -92,9 +95,13 @@ pub async fn serve() -> Result<(), ServeError> {
     tracing::info!(%address, "Pulso plugin serving");
     tonic::transport::Server::builder()
         .add_service(health_service)
-        .add_service(DataServer::from_arc(pulso.clone()))
+        // Above gRPC's 4 MiB default, so that an oversized query or body gets its own error
+        // (a per-query 400, a 413) instead of failing the whole request.
+        .add_service(
+            DataServer::from_arc(pulso.clone()).max_decoding_message_size(MAX_REQUEST_BYTES),
+        )
         .add_service(DiagnosticsServer::from_arc(pulso.clone()))
-        .add_service(ResourceServer::from_arc(pulso))
+        .add_service(ResourceServer::from_arc(pulso).max_decoding_message_size(MAX_REQUEST_BYTES))
         .add_service(controller::ControllerServer::new(shutdown.clone()))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown_signal(shutdown))
         .await?;

@@ -417,7 +417,12 @@ pub enum QueryError {
         dimension: &'static str,
         count: usize,
     },
+    #[error("the query is {bytes} bytes of JSON, more than {max} (1 MiB): shorten its filters or search text", max = MAX_QUERY_BYTES)]
+    TooLarge { bytes: usize },
 }
+
+/// The largest query model accepted; the request around it may be larger.
+pub const MAX_QUERY_BYTES: usize = 1024 * 1024;
 
 /// At most this many values per filter: more would exceed what one SQL statement binds.
 pub const MAX_FILTER_VALUES: usize = 1_000;

@@ -38,6 +38,11 @@ pub fn parse_query(input: QueryInput<'_>) -> Result<Query, QueryError> {
 }
 
 fn parse_model(input: QueryInput<'_>) -> Result<Query, QueryError> {
+    if input.json.len() > super::MAX_QUERY_BYTES {
+        return Err(QueryError::TooLarge {
+            bytes: input.json.len(),
+        });
+    }
     let value: Value =
         serde_json::from_slice(input.json).map_err(|e| QueryError::MalformedJson {
             detail: e.to_string(),

@@ -27,7 +27,6 @@ import evaluate  # noqa: E402  (sets up the sites; finds the built encoders)
 import finetune  # noqa: E402
 import train_head as th  # noqa: E402
 
-import json  # noqa: E402
 from collections import OrderedDict  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -105,9 +104,7 @@ def main():
              if all(result[s][r]["macro_f1"] > result[s]["whole"]["macro_f1"]
                     for s in ("authored_dev", "real_text_dev"))]
     result["helps_both"] = helps
-    with open(OUT, "w", encoding="utf-8") as f:
-        json.dump(result, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+    th.write_json(OUT, result)
     th.log(f"wrote {OUT}")
 
 

@@ -151,9 +151,7 @@ def main():
     result["evomsa_5fold"]["note"] = ("the fine-tuned encoder saw these 700 tweets while it was "
                                       "fine-tuned: optimistic")
     result["encoders"] = {"frozen_int8_sha256": frozen.sha, "finetuned_int8_sha256": tuned.sha}
-    with open(OUT, "w", encoding="utf-8") as f:
-        json.dump(result, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+    th.write_json(OUT, result)
     th.log(f"wrote {OUT}")
 
 

@@ -442,9 +442,7 @@ def write_adapter(out, config, trainable, temperature, nll, rows, fp32, steps, r
         fp32_jax=fp32, temperature_nll_on_authored_dev=round(nll, 4))
     record["tensors"] = index
     record["reference"] = reference
-    with open(os.path.join(out, "adapter.json"), "w", encoding="utf-8") as f:
-        json.dump(record, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+    th.write_json(os.path.join(out, "adapter.json"), record)
     head = OrderedDict()
     head["labels"] = th.LABELS
     head["weights"] = [[th.r7(x) for x in row] for row in np.asarray(trainable["head"]["w"])]

@@ -29,7 +29,6 @@ sys.path.insert(0, HERE)
 import train_head as th  # noqa: E402  (pinned sites, Embedder, logging)
 
 import csv  # noqa: E402
-import json  # noqa: E402
 from collections import OrderedDict  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -133,9 +132,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "head.json"), "w", encoding="utf-8") as f:
         f.write(th.dumps_head(head))
-    with open(os.path.join(OUT, "evaluation.json"), "w", encoding="utf-8") as f:
-        json.dump(ev, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+    th.write_json(os.path.join(OUT, "evaluation.json"), ev)
     th.log(f"wrote {OUT}: 5-fold macro-F1 {ev['xed_5fold']['emotion_head']['macro_f1']} "
            f"(majority {ev['xed_5fold']['majority']['macro_f1']}, all present "
            f"{ev['xed_5fold']['all_present']['macro_f1']}); en->es "

@@ -464,6 +464,13 @@ class TfidfRF:
 
 # --------------------------------------------------------------------------- output
 
+def write_json(path, obj):
+    """The evaluation and adapter records: indent 1, UTF-8 as it is, a final newline."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
 def r7(x):
     """Round to 7 significant digits; -0.0 -> 0.0 so the text is stable."""
     v = float(f"{float(x):.7g}")
@@ -703,9 +710,7 @@ def main():
         (name, metrics(y_tw, p.argmax(1), p)) for name, p in tw_pred.items())
     ev["environment"] = {"python": platform.python_version(), "numpy": np.__version__,
                          "scikit-learn": sklearn.__version__, "embed": emb.fn_name}
-    with open(os.path.join(args.out, "evaluation.json"), "w", encoding="utf-8") as f:
-        json.dump(ev, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+    write_json(os.path.join(args.out, "evaluation.json"), ev)
     log("wrote", os.path.join(args.out, "evaluation.json"))
     for split, d in (("dev", dev), ("real", real), ("evomsa", ev["evomsa_tweets_5fold"])):
         for name in ("e5_head", "tfidf_rf", "majority", "ablation_e5_head_public_data_only",

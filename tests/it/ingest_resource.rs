@@ -38,9 +38,18 @@ async fn post(
     url: &str,
     body: Vec<u8>,
 ) -> (i32, Value) {
+    post_as(client, context(db, role), url, body).await
+}
+
+async fn post_as(
+    client: &mut Client,
+    plugin_context: pluginv2::PluginContext,
+    url: &str,
+    body: Vec<u8>,
+) -> (i32, Value) {
     let path = url.split('?').next().unwrap().to_string();
     let request = pluginv2::CallResourceRequest {
-        plugin_context: Some(context(db, role)),
+        plugin_context: Some(plugin_context),
         path,
         method: "POST".to_string(),
         url: url.to_string(),
@@ -365,6 +374,20 @@ async fn a_store_failure_mid_request_leaves_no_rows() {
     assert_eq!(stored, 0);
 }
 
+/// Pushes `body` twice, a few milliseconds apart: stored the first time, a duplicate the second.
+async fn push_twice(client: &mut Client, db: &Path, body: &[u8]) {
+    for (stored, duplicates) in [(1, 0), (0, 1)] {
+        let (code, report) = post(client, db, "Editor", "feedback", body.to_vec()).await;
+        assert_eq!(code, 200, "{report}");
+        assert_eq!(
+            (report["stored"].clone(), report["duplicates"].clone()),
+            (json!(stored), json!(duplicates)),
+            "{report}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
 /// A body written with the query API's names (`sourceType`, `externalId`) is understood, and its
 /// id deduplicates a second push of the same mention.
 #[tokio::test]
@@ -381,15 +404,7 @@ async fn pushes_accept_the_query_api_camel_case_names() {
         "eventTime": "2026-12-01T20:00:00Z"
     }]))
     .unwrap();
-    for (stored, duplicates) in [(1, 0), (0, 1)] {
-        let (code, report) = post(&mut client, &db, "Editor", "feedback", body.clone()).await;
-        assert_eq!(code, 200, "{report}");
-        assert_eq!(
-            (report["stored"].clone(), report["duplicates"].clone()),
-            (json!(stored), json!(duplicates)),
-            "{report}"
-        );
-    }
+    push_twice(&mut client, &db, &body).await;
     // Without an id or a time, the mention is stamped on arrival, but arriving again does not
     // make it another mention.
     let bare = serde_json::to_vec(&json!([{
@@ -398,16 +413,7 @@ async fn pushes_accept_the_query_api_camel_case_names() {
         "text": "Sin id ni fecha: el ají de gallina llegó tibio"
     }]))
     .unwrap();
-    for (stored, duplicates) in [(1, 0), (0, 1)] {
-        let (code, report) = post(&mut client, &db, "Editor", "feedback", bare.clone()).await;
-        assert_eq!(code, 200, "{report}");
-        assert_eq!(
-            (report["stored"].clone(), report["duplicates"].clone()),
-            (json!(stored), json!(duplicates)),
-            "{report}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    push_twice(&mut client, &db, &bare).await;
     let frame = mentions(&plugin, &db, "lomo saltado").await;
     let text = frame.to_string();
     assert!(text.contains("\"social\""), "{text}");
@@ -441,22 +447,9 @@ async fn organisations_never_share_a_database() {
         "eventTime": "2026-12-01T20:00:00Z"
     }]))
     .unwrap();
-    let request = pluginv2::CallResourceRequest {
-        plugin_context: Some(org_context(1, "pulso", no_model.clone(), "Editor")),
-        path: "feedback".to_string(),
-        method: "POST".to_string(),
-        url: "feedback".to_string(),
-        body: body.into(),
-        ..Default::default()
-    };
-    let mut stream = client.call_resource(request).await.unwrap().into_inner();
-    let response = stream.message().await.unwrap().unwrap();
-    assert_eq!(
-        response.code,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    let editor = org_context(1, "pulso", no_model.clone(), "Editor");
+    let (code, report) = post_as(&mut client, editor, "feedback", body).await;
+    assert_eq!(code, 200, "{report}");
 
     let search = |org: i64, json_data: Value| {
         let plugin = &plugin;

@@ -1805,10 +1805,9 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn emotion_confidences_are_stored_with_the_score_that_has_them() {
-        let (_dir, store) = store_with_rows().await;
-        let score = |id, emotions| NewScore {
+    /// A positive score of row `id`, with or without emotion confidences.
+    fn score(id: i64, emotions: Option<pulso_core::analysis::EmotionConfidences>) -> NewScore {
+        NewScore {
             feedback_id: id,
             label: Label::Positive,
             score: 0.7,
@@ -1816,7 +1815,12 @@ mod tests {
             p_neutral: 0.1,
             p_positive: 0.8,
             emotions,
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn emotion_confidences_are_stored_with_the_score_that_has_them() {
+        let (_dir, store) = store_with_rows().await;
         let joyful = [0.9, 0.05, 0.1, 0.0, 0.4, 0.02];
         // One statement with and without emotions, then one without any.
         store
@@ -1861,15 +1865,6 @@ mod tests {
     #[tokio::test]
     async fn rows_group_and_filter_by_the_active_models_dominant_emotion() {
         let (_dir, store) = store_with_rows().await;
-        let score = |id, emotions| NewScore {
-            feedback_id: id,
-            label: Label::Positive,
-            score: 0.7,
-            p_negative: 0.1,
-            p_neutral: 0.1,
-            p_positive: 0.8,
-            emotions,
-        };
         // Row 1 joyful, row 2 below the threshold everywhere; row 3 unscored.
         store
             .insert_scores(

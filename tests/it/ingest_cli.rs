@@ -152,19 +152,63 @@ async fn samples_import_redacted_and_reimport_stores_nothing_new() {
     assert_eq!(redactions, 25);
     pool.close().await;
 
-    assert_no_pii_in_folder(dir.path());
+    assert_no_pii_in_folder(dir.path(), &sample("pii_planted.txt"));
+}
+
+/// The spellings issue 12 found stored unredacted, in the text and in other columns: every
+/// one is replaced or its row refused, and none reaches a file SQLite wrote.
+#[tokio::test]
+async fn personal_data_in_any_spelling_or_column_never_reaches_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("pulso.db");
+    let out = text(&ingest(
+        &db,
+        &[
+            fixture("pii_spellings.ndjson").to_str().unwrap(),
+            "--source-type",
+            "review",
+            "--platform",
+            "google_maps",
+        ],
+    ));
+    assert!(
+        out.contains("read 20, stored 19, duplicates 0, rejected 1"),
+        "{out}"
+    );
+    // The e-mail in the platform column refuses its row, and the report shows it redacted.
+    assert!(
+        out.contains("rejected: platform \"[email]\": it holds personal data"),
+        "{out}"
+    );
+    for placeholder in [
+        "[email]",
+        "[telefono]",
+        "[tarjeta]",
+        "[dni]",
+        "[ruc]",
+        "[documento]",
+        "[direccion]",
+    ] {
+        assert!(
+            count(&db, &format!("text LIKE '%{placeholder}%'")).await > 0,
+            "{placeholder}"
+        );
+    }
+    assert_eq!(count(&db, "product LIKE '%[telefono]%'").await, 1);
+    assert_eq!(count(&db, "brand LIKE '%[email]%'").await, 1);
+    assert_no_pii_in_folder(dir.path(), &fixture("pii_spellings_planted.txt"));
 }
 
 /// Greps every file SQLite wrote (database, WAL, shared memory) for each planted literal, in
 /// the forms it could be stored in: as written, digits only, and lower case.
-fn assert_no_pii_in_folder(dir: &Path) {
-    let planted = std::fs::read_to_string(sample("pii_planted.txt")).unwrap();
+fn assert_no_pii_in_folder(dir: &Path, planted: &Path) {
+    let planted = std::fs::read_to_string(planted).unwrap();
     let literals: Vec<&str> = planted
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    assert!(literals.len() >= 20, "the samples plant personal data");
+    assert!(literals.len() >= 20, "the files plant personal data");
     let mut files = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

@@ -153,7 +153,17 @@ impl Normaliser {
             }
             Some(value) => {
                 let key = column_key(value);
-                if key.is_empty() || key.len() > 64 {
+                let mut found = RedactionCounts::default();
+                let personal = redact(value, RedactionRules { handles: false }, &mut found);
+                if found.total() > 0 {
+                    // Stored as a key, it would keep the address whole ("jose_perez_gmail_com").
+                    error(
+                        Field::Platform,
+                        &personal,
+                        "it holds personal data (an e-mail, phone or document number): a platform is a name such as google_maps; map the column that names the source".into(),
+                    );
+                    None
+                } else if key.is_empty() || key.len() > 64 {
                     error(
                         Field::Platform,
                         value,

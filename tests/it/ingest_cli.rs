@@ -358,6 +358,42 @@ async fn bad_inputs_are_rejected_per_file_or_per_row() {
         !out.contains("987 654 321") && !out.contains("rosa@example.com"),
         "{out}"
     );
+
+    // Damage the import used to store without a word.
+    let out = text(&run("unclosed_quote.csv", &[]));
+    assert!(
+        out.contains("read 2, stored 1, duplicates 0, rejected 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains("row 1 (line 2) warning: comentario \"El pollo llegó frío\\nq-2,"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "it runs from line 2 to line 4, and 2 of its lines look like rows of this file"
+        ),
+        "{out}"
+    );
+    let out = text(&run("truncated.csv", &[]));
+    assert!(
+        out.contains("read 2, stored 1, duplicates 0, rejected 1"),
+        "{out}"
+    );
+    assert!(out.contains("row 2 (line 3) rejected: row"), "{out}");
+    assert!(
+        out.contains(
+            "the input ends inside a quoted field of this row (line 3): the file looks cut off"
+        ),
+        "{out}"
+    );
+    assert_eq!(count(&db, "text LIKE 'El ceviche estaba fresco%'").await, 0);
+    let out = text(&run("duplicate_text_column.csv", &[]));
+    assert!(
+        out.contains("read 1, stored 1") && out.contains("warnings 1"),
+        "{out}"
+    );
+    assert!(out.contains("header (line 1) warning: text \"texto\": the column \"texto\" also looks like the text, but only \"comentario\" is imported"), "{out}");
 }
 
 #[tokio::test]

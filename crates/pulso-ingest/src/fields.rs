@@ -353,6 +353,37 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// Columns left out that look like a field's column: the header names it twice, or, for the
+    /// text, a second of its names ("texto" and "comentario"). Fields mapped by the user are
+    /// left alone. Each as (field, the column used, the column left out).
+    pub fn shadowed(
+        &self,
+        names: &[String],
+        resolved: &Resolved<usize>,
+    ) -> Vec<(Field, usize, usize)> {
+        let keys: Vec<String> = names.iter().map(|n| column_key(n)).collect();
+        let taken: Vec<usize> = resolved.iter().flatten().copied().collect();
+        let mut out = Vec::new();
+        for field in Field::ALL {
+            if self.columns.iter().any(|(mapped, _)| *mapped == field) {
+                continue;
+            }
+            let Some(used) = resolved[field.index()] else {
+                continue;
+            };
+            for (other, key) in keys.iter().enumerate() {
+                let same = *key == keys[used]
+                    || (field == Field::Text && field.aliases().contains(&key.as_str()));
+                if other != used && !taken.contains(&other) && same {
+                    out.push((field, used, other));
+                }
+            }
+        }
+        out
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Pass {
     Exact,

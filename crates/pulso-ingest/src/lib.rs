@@ -132,10 +132,16 @@ impl std::fmt::Display for RowIssue {
             Severity::Error => "rejected",
             Severity::Warning => "warning",
         };
+        // Row 0 is the header: a warning about the columns.
+        let place = if self.row == 0 {
+            "header".to_string()
+        } else {
+            format!("row {}", self.row)
+        };
         write!(
             f,
-            "row {} (line {}) {kind}: {} {:?}: {}",
-            self.row, self.line, self.field, self.value, self.reason
+            "{place} (line {}) {kind}: {} {:?}: {}",
+            self.line, self.field, self.value, self.reason
         )
     }
 }
@@ -360,6 +366,10 @@ fn produce(
             Err(error) => {
                 let _ = sender.blocking_send(Err(error));
                 return;
+            }
+            Ok(Item::Warning(issue)) => {
+                chunk.issues.push(issue);
+                continue;
             }
             Ok(Item::Problem(issue)) => {
                 chunk.read += 1;

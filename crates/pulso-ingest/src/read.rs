@@ -2,6 +2,7 @@
 //! Problems that concern one row (a bad field count, invalid UTF-8, a broken NDJSON line)
 //! become that row's issue; problems that make the whole input unreadable end it.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -65,21 +66,39 @@ impl RawRow {
 #[derive(Debug)]
 pub enum Item {
     Row(RawRow),
+    /// A row that cannot be stored: counted as read and rejected.
     Problem(RowIssue),
+    /// Something the user should know that does not stop a row (or concerns the header).
+    Warning(RowIssue),
 }
 
 pub type Rows = Box<dyn Iterator<Item = Result<Item, IngestError>> + Send>;
 
-/// Counts bytes as they are read, for progress bars.
+/// How much of the input's end is kept, to check how its last CSV record ends.
+const TAIL_BYTES: usize = 64 * 1024;
+
+/// Counts bytes as they are read, for progress bars, and keeps the last ones read.
 struct Counting<R> {
     inner: R,
     bytes: Arc<AtomicU64>,
+    /// At least the last `TAIL_BYTES` read (at most twice that).
+    tail: Vec<u8>,
+    total: u64,
+    /// Whether a read found the end of the input.
+    exhausted: bool,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        self.total += n as u64;
+        self.exhausted |= n == 0 && !buf.is_empty();
+        self.tail.extend_from_slice(&buf[..n]);
+        if self.tail.len() > 2 * TAIL_BYTES {
+            let excess = self.tail.len() - TAIL_BYTES;
+            self.tail.drain(..excess);
+        }
         Ok(n)
     }
 }
@@ -96,6 +115,9 @@ pub fn rows(
         Counting {
             inner: input,
             bytes: bytes_read,
+            tail: Vec::new(),
+            total: 0,
+            exhausted: false,
         },
     );
     skip_bom(&mut reader)?;
@@ -177,6 +199,8 @@ fn csv_rows(
     mapping: &Mapping,
 ) -> Result<Rows, IngestError> {
     let sniffed = sniff_delimiter(reader.fill_buf()?);
+    // Where the CSV reader starts in the input: after a BOM and blank lines.
+    let start_offset = reader.get_ref().total - reader.buffer().len() as u64;
     let delimiter = delimiter.or(mapping.delimiter).unwrap_or(sniffed);
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -216,9 +240,30 @@ fn csv_rows(
         });
     }
     let rating_scale = resolved[Field::Rating.index()].and_then(|i| scale_in_name(&names[i]));
+    let mut pending: VecDeque<Item> = mapping
+        .shadowed(&names, &resolved)
+        .into_iter()
+        .map(|(field, used, other)| {
+            Item::Warning(RowIssue::warning(
+                0,
+                1,
+                field.name(),
+                &names[other],
+                format!(
+                    "the column {:?} also looks like the {field}, but only {:?} is imported: map the one you want (--map {field}=COLUMN, or map.{field}=COLUMN when pushing), or rename the other",
+                    names[other],
+                    names[used],
+                    field = field.name(),
+                ),
+            ))
+        })
+        .collect();
     let mut record = csv::ByteRecord::new();
     let mut row = 0u64;
     let iterator = std::iter::from_fn(move || loop {
+        if let Some(item) = pending.pop_front() {
+            return Some(Ok(item));
+        }
         // The reader's position before a record is the line the record starts on.
         let line = csv.position().line();
         return match csv.read_byte_record(&mut record) {
@@ -231,15 +276,35 @@ fn csv_rows(
             Ok(true) if record.len() == 1 && record[0].trim_ascii().is_empty() => continue,
             Ok(true) => {
                 row += 1;
-                Some(Ok(csv_item(
-                    &record,
-                    &names,
-                    &resolved,
-                    row,
-                    line,
-                    delimiter,
-                    rating_scale,
-                )))
+                if let Some(warning) = swallowed_rows(&record, &names, row, line, csv.position().line(), delimiter) {
+                    pending.push_back(Item::Warning(warning));
+                }
+                // Ended by the end of the input, not by a line break: if that was inside a
+                // quoted field, the file was cut off (or a quote never closed) mid-row.
+                let input = csv.get_ref().get_ref();
+                let at_end = input.exhausted
+                    && start_offset + csv.position().byte() == input.total
+                    && input.tail.last() != Some(&b'\n');
+                let cut_off = at_end
+                    && record.position().is_some_and(|start| {
+                        let length = (csv.position().byte() - start.byte()) as usize;
+                        let tail = &input.tail;
+                        length <= tail.len()
+                            && tail[tail.len() - length..].iter().filter(|b| **b == b'"').count() % 2 == 1
+                    });
+                let item = if cut_off {
+                    Item::Problem(RowIssue::error(
+                        row,
+                        line,
+                        "row",
+                        &joined(&record, delimiter),
+                        format!("the input ends inside a quoted field of this row (line {line}): the file looks cut off, or a closing quote is missing, so the row is incomplete and was not stored; export the file again"),
+                    ))
+                } else {
+                    csv_item(&record, &names, &resolved, row, line, delimiter, rating_scale)
+                };
+                pending.push_back(item);
+                continue;
             }
         };
     })
@@ -277,6 +342,70 @@ impl<I: Iterator<Item = Result<Item, IngestError>>> Iterator for HeaderOnlyGuard
     }
 }
 
+fn joined(record: &csv::ByteRecord, delimiter: u8) -> String {
+    record
+        .iter()
+        .map(String::from_utf8_lossy)
+        .collect::<Vec<_>>()
+        .join(&(delimiter as char).to_string())
+}
+
+/// A warning when a field holds lines that look like rows of the file: they have as many
+/// fields as the header and start the way this row does (same shape of id or date), so a
+/// quote opened in this row was probably closed rows later, and those rows were read as part
+/// of this field.
+fn swallowed_rows(
+    record: &csv::ByteRecord,
+    names: &[String],
+    row: u64,
+    line: u64,
+    next_line: u64,
+    delimiter: u8,
+) -> Option<RowIssue> {
+    if names.len() < 2 || record.is_empty() {
+        return None;
+    }
+    let first_shape = shape(&record[0]);
+    for (column, field) in record.iter().enumerate() {
+        if !field.contains(&b'\n') {
+            continue;
+        }
+        let swallowed = field
+            .split(|b| *b == b'\n')
+            .skip(1)
+            .filter(|inner| {
+                let parts: Vec<&[u8]> = inner.split(|b| *b == delimiter).collect();
+                parts.len() >= names.len() && shape(parts[0]) == first_shape
+            })
+            .count();
+        if swallowed > 0 {
+            let name = names.get(column).map_or("row", String::as_str);
+            let last_line = next_line.saturating_sub(1).max(line);
+            return Some(RowIssue::warning(
+                row,
+                line,
+                name,
+                &String::from_utf8_lossy(field),
+                format!("it runs from line {line} to line {last_line}, and {swallowed} of its lines look like rows of this file: a quote in this row is probably not closed where it should be, so those rows were read as part of this field and not imported on their own; fix the quoting and import the file again (rows already stored are not stored twice)"),
+            ));
+        }
+    }
+    None
+}
+
+/// The shape of a value: digits as 9, letters as a, the rest as is ("R-1021" → "a-9999").
+fn shape(value: &[u8]) -> Vec<u8> {
+    value
+        .trim_ascii()
+        .iter()
+        .map(|b| match b {
+            b'0'..=b'9' => b'9',
+            b if b.is_ascii_alphabetic() => b'a',
+            b => *b,
+        })
+        .collect()
+}
+
 fn csv_item(
     record: &csv::ByteRecord,
     names: &[String],
@@ -291,11 +420,7 @@ fn csv_item(
             row,
             line,
             "row",
-            &record
-                .iter()
-                .map(String::from_utf8_lossy)
-                .collect::<Vec<_>>()
-                .join(&(delimiter as char).to_string()),
+            &joined(record, delimiter),
             format!(
                 "it has {} fields and the header has {}: check the delimiter ({}) and the quoting",
                 record.len(),
@@ -571,8 +696,57 @@ mod tests {
             .map(|item| match item {
                 Item::Row(raw) => raw.get(Field::Text).unwrap_or("-").to_string(),
                 Item::Problem(issue) => format!("problem: {}", issue.reason),
+                Item::Warning(issue) => format!("warning: {} {}", issue.field, issue.reason),
             })
             .collect()
+    }
+
+    fn csv(input: &str) -> Vec<String> {
+        texts(&read_all(input.as_bytes(), InputFormat::Csv { delimiter: None }).unwrap())
+    }
+
+    #[test]
+    fn a_quote_that_swallows_rows_is_a_warning_naming_its_lines() {
+        let out = csv("id,fecha,comentario\nR-1,01/02/2025,\"rico\nR-2,02/02/2025,malo\nR-3,03/02/2025,\"frío\"\nR-4,04/02/2025,bien\n");
+        assert!(
+            out[0].starts_with("warning: comentario it runs from line 2 to line 4, and 2 of its lines look like rows"),
+            "{out:?}"
+        );
+        assert_eq!(out[2], "bien");
+        assert_eq!(out.len(), 3);
+        // A comment on several lines is not a swallowed row.
+        let out =
+            csv("id,fecha,comentario\nR-1,01/02/2025,\"rico, barato,\nbueno, bonito, barato\"\n");
+        assert_eq!(out, ["rico, barato,\nbueno, bonito, barato"]);
+    }
+
+    #[test]
+    fn a_file_cut_inside_a_quoted_field_rejects_its_last_row() {
+        let out = csv("fecha,comentario\n01/02/2025,\"rico\"\n02/02/2025,\"el pollo lleg");
+        assert_eq!(out[0], "rico");
+        assert!(
+            out[1]
+                .starts_with("problem: the input ends inside a quoted field of this row (line 3)"),
+            "{out:?}"
+        );
+        // Without a final line break but whole, the last row is stored.
+        assert_eq!(csv("fecha,comentario\n01/02/2025,\"rico\""), ["rico"]);
+        assert_eq!(csv("fecha,comentario\n01/02/2025,rico"), ["rico"]);
+    }
+
+    #[test]
+    fn a_second_text_column_is_a_header_warning() {
+        let out = csv("fecha,comentario,texto\n01/02/2025,rico,malo\n");
+        assert_eq!(
+            out[0],
+            "warning: text the column \"texto\" also looks like the text, but only \"comentario\" is imported: map the one you want (--map text=COLUMN, or map.text=COLUMN when pushing), or rename the other"
+        );
+        assert_eq!(out[1], "rico");
+        let out = csv("text,fecha,text\nrico,01/02/2025,malo\n");
+        assert!(
+            out[0].starts_with("warning: text the column \"text\" also looks like"),
+            "{out:?}"
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub(super) struct Folded<'a> {
 
 impl<'a> Folded<'a> {
     pub fn new(original: &'a str) -> Folded<'a> {
-        if original.is_ascii() {
+        if original.is_ascii() || folds_to_itself(original) {
             return Folded {
                 text: Cow::Borrowed(original),
                 origins: Vec::new(),
@@ -72,6 +72,15 @@ impl<'a> Folded<'a> {
         }
         self.origins[range.start].0..self.origins[range.end - 1].1
     }
+}
+
+/// Whether folding would leave `text` as it is, as for most Spanish text (accents, ñ, ¿¡,
+/// most emoji): then the patterns read the original and nothing needs mapping back.
+fn folds_to_itself(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_ascii() || fold_simple(c).is_none())
+        && unicode_normalization::is_nfkc_quick(text.chars())
+            == unicode_normalization::IsNormalized::Yes
 }
 
 /// Spaces, dashes, digits and invisible characters; None for everything else.
@@ -136,9 +145,14 @@ mod tests {
     }
 
     #[test]
-    fn ascii_is_borrowed() {
-        let folded = Folded::new("pedido 123");
-        assert!(matches!(folded.text, Cow::Borrowed(_)));
-        assert_eq!(folded.original_range(7..10), 7..10);
+    fn text_that_folds_to_itself_is_borrowed() {
+        for text in ["pedido 123", "¿qué tal el ñandú? 😋"] {
+            let folded = Folded::new(text);
+            assert!(matches!(folded.text, Cow::Borrowed(_)), "{text}");
+        }
+        assert_eq!(Folded::new("pedido 123").original_range(7..10), 7..10);
+        for text in ["１２", "a\u{00A0}b", "x\u{200B}y", "1\u{2013}2", "Nº"] {
+            assert!(matches!(Folded::new(text).text, Cow::Owned(_)), "{text}");
+        }
     }
 }

@@ -574,6 +574,13 @@ async fn a_deleted_or_replaced_database_is_noticed() {
         .into_inner();
     let error = &response.responses["A"].error;
     assert!(error.contains("was deleted or moved"), "{error}");
+    // A Viewer's panel names the file, not where the server keeps it.
+    let folder = db.parent().unwrap().display().to_string();
+    let file = db.file_name().unwrap().to_string_lossy();
+    assert!(
+        !error.contains(&folder) && error.contains(&format!("…/{file}")),
+        "{error}"
+    );
     assert!(
         !db.exists(),
         "an empty database was made in place of the deleted one"

@@ -26,6 +26,28 @@ async fn demo_rows_are_scored_and_served_as_real_net_sentiment() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("scored 120 rows"), "{stderr}");
+    // Everything is in the database file: copying the .db alone copies every row and score.
+    let wal = dir.path().join("demo.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "pulso demo left rows in {}",
+        wal.display()
+    );
+    let copy_dir = tempfile::tempdir().unwrap();
+    let copy = copy_dir.path().join("copy.db");
+    std::fs::copy(&db, &copy).unwrap();
+    let copied = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect(&format!("sqlite://{}?mode=ro", copy.display()))
+        .await
+        .unwrap();
+    let (rows, scored): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM feedback), (SELECT COUNT(*) FROM scores)")
+            .fetch_one(&copied)
+            .await
+            .unwrap();
+    assert_eq!((rows, scored), (120, 120), "the copied .db lacks rows");
+    copied.close().await;
     // The model's emotion head: six confidences stored with each row's sentiment.
     let pool = sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(1)

@@ -9,6 +9,7 @@ use futures_util::future::join_all;
 use futures_util::FutureExt;
 use grafana_plugin_sdk::pluginv2::{self, data_server::Data};
 
+use super::viewer::without_server_paths;
 use super::{data_source, frames, Pulso};
 use pulso_core::query::QueryInput;
 use pulso_service::{Answer, ServiceError};
@@ -60,7 +61,7 @@ fn response(
             pluginv2::DataResponse {
                 frames: vec![frame],
                 status: warning.status(),
-                error: warning.message(),
+                error: without_server_paths(&warning.message()),
                 ..Default::default()
             }
         }
@@ -68,7 +69,7 @@ fn response(
             tracing::warn!(ref_id = %query.ref_id, status = failure.status(), error = %failure.message(), "query failed");
             pluginv2::DataResponse {
                 status: failure.status(),
-                error: failure.message(),
+                error: without_server_paths(&failure.message()),
                 ..Default::default()
             }
         }

@@ -10,6 +10,7 @@ pub mod frames;
 mod health;
 mod metrics;
 mod resource;
+mod viewer;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -8,6 +8,7 @@ use futures_util::stream::{self, BoxStream};
 use grafana_plugin_sdk::pluginv2::{self, resource_server::Resource};
 use serde_json::{json, Value};
 
+use super::viewer::without_server_paths;
 use super::{data_source, Pulso};
 use pulso_core::query::Dimension;
 
@@ -26,7 +27,7 @@ fn reply(code: i32, body: &Value) -> pluginv2::CallResourceResponse {
 }
 
 fn error(code: i32, message: String) -> pluginv2::CallResourceResponse {
-    reply(code, &json!({ "error": message }))
+    reply(code, &json!({ "error": without_server_paths(&message) }))
 }
 
 impl Pulso {

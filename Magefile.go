@@ -316,7 +316,7 @@ func clippyDuringTheBuild() error {
 // that one crate builds its dependencies as the workspace does, cargo fmt --check, clippy for
 // linux/arm64 on the crates with platform-specific code (when its toolchain is installed), the
 // Rust unit and integration tests on that release build (which also check dist/plugin.json),
-// the frontend's type check, lint, jest and headless-browser tests, then go vet plus the Go
+// the frontend's type check, lint, jest and headless-browser tests, the fuzz smoke (Fuzz), then go vet plus the Go
 // tests (the go-plugin end-to-end test against the release binary, and the package layout).
 // Each step prints its duration.
 func Test() error {

@@ -33,7 +33,17 @@ pub(super) fn find(text: &str, found: &mut Vec<Found>) {
     for trigger in TRIGGER.captures_iter(text) {
         let whole = trigger.get(0).expect("group 0");
         let explicit = trigger.name("explicit").is_some();
-        if let Some(length) = address_length(&text[whole.end()..], explicit) {
+        // An address ends where other personal data was found, or at a bracket (a placeholder
+        // of an earlier pass): it never swallows either.
+        let start = whole.end();
+        let end = found
+            .iter()
+            .map(|f| f.range.start)
+            .filter(|&s| s >= start)
+            .chain(text[start..].find('[').map(|i| start + i))
+            .min()
+            .unwrap_or(text.len());
+        if let Some(length) = address_length(&text[start..end], explicit) {
             found.push(Found {
                 range: whole.end()..whole.end() + length,
                 kind: Kind::Address,

@@ -304,6 +304,19 @@ mod tests {
     }
 
     #[test]
+    fn an_address_stops_at_other_personal_data_and_placeholders() {
+        // Found by the redaction fuzz target: the address used to swallow the document's
+        // placeholder on a second pass.
+        let (once, counts) = run("vivo en Calle Sol 12 pasaporte AB1234567 ya", false);
+        // The address runs to the number ("pasaporte" goes with it); nothing is left whole.
+        assert_eq!(once, "vivo en [direccion] [documento] ya");
+        assert_eq!((counts.address, counts.document), (1, 1));
+        let (twice, again) = run(&once, false);
+        assert_eq!(twice, once);
+        assert_eq!(again.total(), 0);
+    }
+
+    #[test]
     fn borrows_when_nothing_changes() {
         let mut counts = RedactionCounts::default();
         assert!(matches!(

@@ -192,9 +192,13 @@ async fn editors_push_samples_and_viewers_are_refused() {
         "pulso_feedback_rows_total{outcome=\"stored\"} 79",
         "pulso_feedback_rows_total{outcome=\"duplicate\"} 41",
         "pulso_feedback_rows_total{outcome=\"rejected\"} 0",
+        // No model runs here, so every stored row waits, and there is no scoring rate.
+        "pulso_scoring_backlog_rows{datasource_uid=\"pulso-test\"} 79",
+        "pulso_scoring_oldest_unscored_seconds{datasource_uid=\"pulso-test\"} ",
     ] {
         assert!(text.contains(line), "{line} missing from\n{text}");
     }
+    assert!(!text.contains("pulso_scoring_texts_per_second{"), "{text}");
     assert!(plugin.is_alive());
 }
 

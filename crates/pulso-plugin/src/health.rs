@@ -8,7 +8,7 @@ use grafana_plugin_sdk::pluginv2::{
 use serde_json::json;
 
 use super::{data_source, Pulso};
-use pulso_service::results::{MirrorStatus, StoreHealth};
+use pulso_service::results::{MirrorStatus, ScoringBacklog, StoreHealth};
 
 fn health_response(
     status: HealthStatus,
@@ -47,6 +47,27 @@ fn describe(health: &StoreHealth) -> (HealthStatus, String) {
             health.schema_version
         ),
     )
+}
+
+/// Rows waiting longer than this make health say that scoring is behind.
+const BEHIND_AFTER_MS: i64 = 30_000;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// What health adds when the model has rows waiting for longer than `BEHIND_AFTER_MS`.
+fn behind(backlog: &ScoringBacklog, now_ms: i64) -> Option<String> {
+    let waited_ms = now_ms - backlog.oldest_ingest_ms?;
+    (backlog.rows > 0 && waited_ms >= BEHIND_AFTER_MS).then(|| {
+        format!(
+            ". Scoring is behind: {} rows wait, the oldest for {} s, so new mentions reach sentiment panels late (pulso_scoring_backlog_rows and pulso_scoring_oldest_unscored_seconds in the plugin's metrics follow it)",
+            backlog.rows,
+            waited_ms / 1000
+        )
+    })
 }
 
 fn mirror_details(status: &MirrorStatus) -> (String, serde_json::Value) {
@@ -121,6 +142,9 @@ impl Diagnostics for Pulso {
                         if let Some(rate) = stats.last_batch_texts_per_second() {
                             message.push_str(&format!(", last batch {rate:.0} texts/s"));
                         }
+                        if let Some(behind) = behind(&health.backlog, now_ms()) {
+                            message.push_str(&behind);
+                        }
                         (
                             status,
                             json!({
@@ -151,6 +175,11 @@ impl Diagnostics for Pulso {
                         "feedbackRows": health.total_rows,
                         "scoredRows": health.scored_rows,
                         "unscoredRows": health.unscored_rows,
+                        "scoringBacklog": {
+                            "rows": health.backlog.rows,
+                            "oldestUnscoredSeconds": health.backlog.oldest_ingest_ms
+                                .map(|arrived| (now_ms() - arrived).max(0) / 1000),
+                        },
                         "activeModel": health.active_model,
                         "model": model_details,
                         "analytics": mirror,
@@ -170,10 +199,33 @@ impl Diagnostics for Pulso {
         &self,
         _request: tonic::Request<pluginv2::CollectMetricsRequest>,
     ) -> Result<tonic::Response<pluginv2::CollectMetricsResponse>, tonic::Status> {
+        let mut text = self.metrics.prometheus_text();
+        let states = self.service.scoring_backlogs().await;
+        text.push_str(&super::metrics::scoring_text(&states, now_ms()));
         Ok(tonic::Response::new(pluginv2::CollectMetricsResponse {
             metrics: Some(Payload {
-                prometheus: self.metrics.prometheus_text().into_bytes(),
+                prometheus: text.into_bytes(),
             }),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_says_when_scoring_is_behind() {
+        let waiting = ScoringBacklog {
+            rows: 10_064,
+            oldest_ingest_ms: Some(1_000),
+        };
+        assert_eq!(behind(&waiting, 20_000), None, "19 s is not behind");
+        let message = behind(&waiting, 121_000).unwrap();
+        assert!(
+            message.starts_with(". Scoring is behind: 10064 rows wait, the oldest for 120 s"),
+            "{message}"
+        );
+        assert_eq!(behind(&ScoringBacklog::default(), 121_000), None);
     }
 }

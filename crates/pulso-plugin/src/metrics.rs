@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pulso_core::query::Query;
+use pulso_service::ScoringState;
 
 #[derive(Default)]
 struct PerType {
@@ -105,9 +106,84 @@ impl Metrics {
     }
 }
 
+/// A gauge's value for one data source at a time, or None to leave it out.
+type GaugeValue = fn(&ScoringState, i64) -> Option<f64>;
+
+/// Gauges of how far scoring is behind, by data source: rows waiting, the age of the earliest
+/// of them, and the scorer's last rate (absent when no model runs).
+pub fn scoring_text(states: &[ScoringState], now_ms: i64) -> String {
+    let mut out = String::new();
+    let gauges: [(&str, &str, GaugeValue); 3] = [
+        (
+            "pulso_scoring_backlog_rows",
+            "Rows waiting for the sentiment model, by data source.",
+            |state, _| state.backlog.map(|b| b.rows as f64),
+        ),
+        (
+            "pulso_scoring_oldest_unscored_seconds",
+            "Seconds since the earliest row still waiting for the sentiment model arrived (0 when none waits), by data source.",
+            |state, now_ms| {
+                state.backlog.map(|b| {
+                    b.oldest_ingest_ms
+                        .map_or(0.0, |arrived| (now_ms - arrived).max(0) as f64 / 1e3)
+                })
+            },
+        ),
+        (
+            "pulso_scoring_texts_per_second",
+            "Texts per second of the scorer's last batch, by data source.",
+            |state, _| state.texts_per_second,
+        ),
+    ];
+    for (metric, help, value) in gauges {
+        let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} gauge");
+        for state in states {
+            if let Some(value) = value(state, now_ms) {
+                let uid = state.datasource_uid.replace(['\\', '"', '\n'], "_");
+                let _ = writeln!(out, "{metric}{{datasource_uid=\"{uid}\"}} {value}");
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pulso_service::results::ScoringBacklog;
+
+    #[test]
+    fn scoring_gauges_by_data_source() {
+        let states = [
+            ScoringState {
+                datasource_uid: "sales".into(),
+                backlog: Some(ScoringBacklog {
+                    rows: 120,
+                    oldest_ingest_ms: Some(1_000),
+                }),
+                texts_per_second: Some(350.5),
+            },
+            ScoringState {
+                datasource_uid: "idle".into(),
+                backlog: Some(ScoringBacklog::default()),
+                texts_per_second: None,
+            },
+        ];
+        let text = scoring_text(&states, 31_000);
+        for line in [
+            "pulso_scoring_backlog_rows{datasource_uid=\"sales\"} 120\n",
+            "pulso_scoring_oldest_unscored_seconds{datasource_uid=\"sales\"} 30\n",
+            "pulso_scoring_texts_per_second{datasource_uid=\"sales\"} 350.5\n",
+            "pulso_scoring_backlog_rows{datasource_uid=\"idle\"} 0\n",
+            "pulso_scoring_oldest_unscored_seconds{datasource_uid=\"idle\"} 0\n",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        assert!(
+            !text.contains("texts_per_second{datasource_uid=\"idle\"}"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn counts_by_type() {

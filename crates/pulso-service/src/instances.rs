@@ -106,6 +106,17 @@ pub struct Instances {
 }
 
 impl Instances {
+    /// Every open instance with its data source's uid, for metrics.
+    pub async fn all(&self) -> Vec<(String, Arc<Instance>)> {
+        let instances = self.by_datasource.lock().await;
+        let mut all: Vec<_> = instances
+            .iter()
+            .map(|((_, uid), instance)| (uid.clone(), instance.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
     /// The instance for a data source, made on first use. Failures are not cached, so fixing
     /// the settings or the folder takes effect on the next request.
     pub async fn get(&self, source: &DataSource<'_>) -> Result<Arc<Instance>, InstanceError> {

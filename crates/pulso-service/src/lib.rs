@@ -23,7 +23,7 @@ use pulso_ingest::{ingest, IngestReport};
 use pulso_insights::llm::{InsightCache, LlmError};
 use pulso_insights::{self as insights, Insights, InsightsError, LlmSetup};
 use pulso_nlp::queue::ScoringQueue;
-use pulso_store::{FeedbackReader, StoreError, StoreHealth};
+use pulso_store::{FeedbackReader, ScoringBacklog, StoreError, StoreHealth};
 use pulso_trends::anomalies::{anomalies, Anomalies};
 use pulso_trends::aspect_stats::{self, AspectDistribution, AspectSeries};
 use pulso_trends::trending::{trending_terms, TrendRequest, TrendingTerms};
@@ -36,7 +36,7 @@ pub mod results {
     pub use pulso_analytics::MirrorStatus;
     pub use pulso_ingest::IngestReport;
     pub use pulso_insights::{GeneratedBy, Insights};
-    pub use pulso_store::StoreHealth;
+    pub use pulso_store::{ScoringBacklog, StoreHealth};
     pub use pulso_trends::anomalies::{Anomalies, Spike};
     pub use pulso_trends::aspect_stats::{AspectDistribution, AspectSeries};
     pub use pulso_trends::trending::TrendingTerms;
@@ -218,6 +218,14 @@ pub struct Health {
     pub onnx_runtime: Option<String>,
 }
 
+/// One data source's scoring, as metrics show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoringState {
+    pub datasource_uid: String,
+    pub backlog: Option<ScoringBacklog>,
+    pub texts_per_second: Option<f64>,
+}
+
 /// Everything the plugin serves, shared by all data sources.
 #[derive(Default)]
 pub struct Service {
@@ -326,6 +334,24 @@ impl Service {
             }
         }
         Ok(report)
+    }
+
+    /// How far scoring is behind in every open data source, for CollectMetrics: its uid, its
+    /// backlog (None when the store cannot say), and the scorer's last rate when a model runs.
+    pub async fn scoring_backlogs(&self) -> Vec<ScoringState> {
+        let mut states = Vec::new();
+        for (uid, instance) in self.instances.all().await {
+            let texts_per_second = match &instance.model {
+                Ok((_, stats)) => stats.last_batch_texts_per_second(),
+                Err(_) => None,
+            };
+            states.push(ScoringState {
+                datasource_uid: uid,
+                backlog: instance.store.scoring_backlog().await.ok(),
+                texts_per_second,
+            });
+        }
+        states
     }
 
     pub async fn health(&self, source: Option<&DataSource<'_>>) -> Result<Health, InstanceError> {

@@ -27,8 +27,8 @@ use pulso_core::query::{
 use pulso_store::{
     AnalyseNewRows, AspectCount, AspectCounts, AspectScan, FeedAspect, FeedCursor, FeedRow,
     FeedSink, FeedbackBatch, FeedbackReader, FeedbackWriter, InsertReport, NewAspectScore,
-    NewFeedback, NewScore, RecordStore, SampleScan, StoreError, StoreHealth, TermSampleScan,
-    TermScan, TermTallies,
+    NewFeedback, NewScore, RecordStore, SampleScan, ScoringBacklog, StoreError, StoreHealth,
+    TermSampleScan, TermScan, TermTallies,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -1267,6 +1267,25 @@ impl RecordStore for SqliteStore {
             scored_rows,
             unscored_rows: total_rows - scored_rows,
             active_model,
+            backlog: self.scoring_backlog().await?,
+        })
+    }
+
+    async fn scoring_backlog(&self) -> Result<ScoringBacklog, StoreError> {
+        // Both read the partial index feedback_unscored (ids of rows without the active
+        // model's label), so neither visits the scored rows; ids grow with arrival.
+        let rows = self
+            .count("SELECT COUNT(*) FROM feedback WHERE label IS NULL")
+            .await?;
+        let oldest_ingest_ms: Option<i64> = sqlx::query_scalar(
+            "SELECT ingest_time_ms FROM feedback WHERE label IS NULL ORDER BY id LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::query)?;
+        Ok(ScoringBacklog {
+            rows,
+            oldest_ingest_ms,
         })
     }
 
@@ -1999,6 +2018,18 @@ mod tests {
         let health = store.health().await.unwrap();
         assert_eq!((health.scored_rows, health.unscored_rows), (2, 1));
         assert_eq!(health.active_model.as_deref(), Some("new"));
+        let third_arrived: i64 =
+            sqlx::query_scalar("SELECT ingest_time_ms FROM feedback ORDER BY id LIMIT 1 OFFSET 2")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            health.backlog,
+            ScoringBacklog {
+                rows: 1,
+                oldest_ingest_ms: Some(third_arrived)
+            }
+        );
 
         // Scores of the active model reach queries at once; switching back restores the old view.
         store
@@ -2011,6 +2042,10 @@ mod tests {
             SeriesValues::Ratios(vec![Some(0.0), Some(100.0), None])
         );
         assert_eq!(ts.unscored_rows, 0);
+        assert_eq!(
+            store.scoring_backlog().await.unwrap(),
+            ScoringBacklog::default()
+        );
         store.set_active_model("old").await.unwrap();
         let ts = store.timeseries(&query).await.unwrap();
         assert_eq!(

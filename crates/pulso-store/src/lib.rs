@@ -184,6 +184,16 @@ pub struct StoreHealth {
     pub scored_rows: i64,
     pub unscored_rows: i64,
     pub active_model: Option<String>,
+    pub backlog: ScoringBacklog,
+}
+
+/// How far scoring is behind: rows the active model has not scored, and when the first of them
+/// arrived.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScoringBacklog {
+    pub rows: i64,
+    /// Ingest time of the earliest stored row still unscored.
+    pub oldest_ingest_ms: Option<i64>,
 }
 
 /// One row as the change feed gives it to the analytics mirror.
@@ -414,6 +424,8 @@ pub trait FeedbackReader: Send + Sync {
 pub trait RecordStore: FeedbackReader + FeedbackWriter {
     /// Checks reachability, writability and schema version, and counts rows.
     async fn health(&self) -> Result<StoreHealth, StoreError>;
+    /// Rows waiting for the active model, cheaply (for metrics scraped every few seconds).
+    async fn scoring_backlog(&self) -> Result<ScoringBacklog, StoreError>;
     /// The current revision and active model, cheaply.
     async fn feed_cursor(&self) -> Result<FeedCursor, StoreError>;
     /// Every row whose revision is above `since` (every row when `None`) and that row's

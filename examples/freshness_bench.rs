@@ -6,6 +6,7 @@
 //! mention is visible at all (stored, maybe not yet scored).
 //!
 //! `cargo build --release && cargo run --release --example freshness_bench -- --rate 100 --seconds 20`
+//! (`--backlog 3000` first pushes 3,000 older rows in bulk, so the scorer has a backlog).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -39,6 +40,10 @@ struct Args {
     /// Model folder; defaults to the newest build.
     #[arg(long)]
     model: Option<PathBuf>,
+    /// Rows pushed in bulk just before the steady pushes start, an hour in the past, so that the
+    /// scorer has a backlog (an import, a connector catching up) while mentions keep arriving.
+    #[arg(long, default_value_t = 0)]
+    backlog: usize,
 }
 
 #[derive(Default)]
@@ -56,6 +61,44 @@ fn percentile(values: &mut [Duration], p: f64) -> f64 {
     values.sort();
     let index = ((values.len() as f64 - 1.0) * p).round() as usize;
     values[index].as_secs_f64() * 1e3
+}
+
+/// Pushes `texts` as NDJSON in requests of 1,000 rows, with times an hour ago.
+async fn post_backlog(
+    client: &mut pluginv2::resource_client::ResourceClient<Channel>,
+    context: &pluginv2::PluginContext,
+    texts: &[String],
+) -> anyhow::Result<()> {
+    let hour_ago = chrono::Utc::now().timestamp_millis() - 3_600_000;
+    for (chunk_index, chunk) in texts.chunks(1_000).enumerate() {
+        let body: String = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let n = chunk_index * 1_000 + i;
+                format!(
+                    "{}\n",
+                    json!({"id": format!("b-{n}"), "text": text, "time": hour_ago - n as i64})
+                )
+            })
+            .collect();
+        let request = pluginv2::CallResourceRequest {
+            plugin_context: Some(context.clone()),
+            path: "feedback".into(),
+            method: "POST".into(),
+            url: "feedback?source_type=social&platform=bench".into(),
+            body: body.into_bytes().into(),
+            ..Default::default()
+        };
+        let mut stream = client.call_resource(request).await?.into_inner();
+        let response = stream.message().await?.context("no response")?;
+        anyhow::ensure!(
+            response.code == 200,
+            "backlog POST failed: {}",
+            String::from_utf8_lossy(&response.body)
+        );
+    }
+    Ok(())
 }
 
 async fn post(
@@ -225,6 +268,24 @@ async fn main() -> anyhow::Result<()> {
     .map(|(i, row)| format!("{} (pedido {i})", row.text))
     .collect();
     let timeline = Arc::new(Mutex::new(Timeline::default()));
+    if args.backlog > 0 {
+        let backlog: Vec<String> = generate(&DemoOptions {
+            rows: args.backlog,
+            days: 30,
+            seed: 12,
+            end_time_ms: 1_764_000_000_000,
+        })
+        .enumerate()
+        .map(|(i, row)| format!("{} (atrasado {i})", row.text))
+        .collect();
+        let pushed = Instant::now();
+        post_backlog(&mut resource, &context, &backlog).await?;
+        println!(
+            "backlog: {} rows pushed in {:.1} s, unscored when the steady pushes start",
+            backlog.len(),
+            pushed.elapsed().as_secs_f64()
+        );
+    }
 
     let sender = {
         let timeline = timeline.clone();

@@ -825,13 +825,16 @@ impl FeedbackWriter for SqliteStore {
     }
 
     async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError> {
-        Ok(
-            sqlx::query_as("SELECT id, text FROM feedback WHERE label IS NULL ORDER BY id LIMIT ?")
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(StoreError::query)?,
+        // Newest first: a mention pushed now is scored in the next batch, not after a backlog
+        // (an import, a model switch) that may take minutes; the backlog drains with what is
+        // left.
+        Ok(sqlx::query_as(
+            "SELECT id, text FROM feedback WHERE label IS NULL ORDER BY id DESC LIMIT ?",
         )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query)?)
     }
 
     async fn insert_analysis(
@@ -1964,6 +1967,19 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(values.values, ["joy", "sadness"]);
+    }
+
+    #[tokio::test]
+    async fn the_scorer_gets_the_newest_unscored_rows_first() {
+        let (_dir, store) = store_with_rows().await;
+        let ids: Vec<i64> = store
+            .unscored_feedback(2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, [3, 2], "a fresh mention waits behind no backlog");
     }
 
     #[tokio::test]

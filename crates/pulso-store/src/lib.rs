@@ -327,7 +327,7 @@ pub trait FeedbackWriter: Send + Sync {
         model_id: &str,
         analyse: AnalyseNewRows<'_>,
     ) -> Result<InsertReport, StoreError>;
-    /// Up to `limit` rows the active model has not scored yet, oldest first: `(id, text)`.
+    /// Up to `limit` rows the active model has not scored yet, newest first: `(id, text)`.
     async fn unscored_feedback(&self, limit: u32) -> Result<Vec<(i64, String)>, StoreError>;
     /// Stores scores under `model_id`, replacing that model's earlier score for a row.
     async fn insert_scores(&self, model_id: &str, scores: &[NewScore]) -> Result<(), StoreError> {

@@ -63,6 +63,30 @@ fn percentile(values: &mut [Duration], p: f64) -> f64 {
     values[index].as_secs_f64() * 1e3
 }
 
+/// One `POST /feedback` with `body` (a JSON object or NDJSON); fails unless it answers 200.
+async fn push(
+    client: &mut pluginv2::resource_client::ResourceClient<Channel>,
+    context: &pluginv2::PluginContext,
+    body: String,
+) -> anyhow::Result<()> {
+    let request = pluginv2::CallResourceRequest {
+        plugin_context: Some(context.clone()),
+        path: "feedback".into(),
+        method: "POST".into(),
+        url: "feedback?source_type=social&platform=bench".into(),
+        body: body.into_bytes().into(),
+        ..Default::default()
+    };
+    let mut stream = client.call_resource(request).await?.into_inner();
+    let response = stream.message().await?.context("no response")?;
+    anyhow::ensure!(
+        response.code == 200,
+        "POST failed: {}",
+        String::from_utf8_lossy(&response.body)
+    );
+    Ok(())
+}
+
 /// Pushes `texts` as NDJSON in requests of 1,000 rows, with times an hour ago.
 async fn post_backlog(
     client: &mut pluginv2::resource_client::ResourceClient<Channel>,
@@ -82,21 +106,7 @@ async fn post_backlog(
                 )
             })
             .collect();
-        let request = pluginv2::CallResourceRequest {
-            plugin_context: Some(context.clone()),
-            path: "feedback".into(),
-            method: "POST".into(),
-            url: "feedback?source_type=social&platform=bench".into(),
-            body: body.into_bytes().into(),
-            ..Default::default()
-        };
-        let mut stream = client.call_resource(request).await?.into_inner();
-        let response = stream.message().await?.context("no response")?;
-        anyhow::ensure!(
-            response.code == 200,
-            "backlog POST failed: {}",
-            String::from_utf8_lossy(&response.body)
-        );
+        push(client, context, body).await?;
     }
     Ok(())
 }
@@ -107,23 +117,7 @@ async fn post(
     id: &str,
     text: &str,
 ) -> anyhow::Result<()> {
-    let body = json!({"id": id, "text": text}).to_string();
-    let request = pluginv2::CallResourceRequest {
-        plugin_context: Some(context.clone()),
-        path: "feedback".into(),
-        method: "POST".into(),
-        url: "feedback?source_type=social&platform=bench".into(),
-        body: body.into_bytes().into(),
-        ..Default::default()
-    };
-    let mut stream = client.call_resource(request).await?.into_inner();
-    let response = stream.message().await?.context("no response")?;
-    anyhow::ensure!(
-        response.code == 200,
-        "POST failed: {}",
-        String::from_utf8_lossy(&response.body)
-    );
-    Ok(())
+    push(client, context, json!({"id": id, "text": text}).to_string()).await
 }
 
 /// (text, label) of the newest mentions.

@@ -365,17 +365,19 @@ fn swallowed_rows(
     if names.len() < 2 || record.is_empty() {
         return None;
     }
-    let first_shape = shape(&record[0]);
+    // Most records have no line break in any field: nothing is computed for them.
+    let mut first_shape = None;
     for (column, field) in record.iter().enumerate() {
         if !field.contains(&b'\n') {
             continue;
         }
+        let first_shape = first_shape.get_or_insert_with(|| shape(&record[0]));
         let swallowed = field
             .split(|b| *b == b'\n')
             .skip(1)
             .filter(|inner| {
                 let parts: Vec<&[u8]> = inner.split(|b| *b == delimiter).collect();
-                parts.len() >= names.len() && shape(parts[0]) == first_shape
+                parts.len() >= names.len() && shape(parts[0]) == *first_shape
             })
             .count();
         if swallowed > 0 {

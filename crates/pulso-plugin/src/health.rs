@@ -119,6 +119,7 @@ impl Diagnostics for Pulso {
                 )))
             }
         };
+        let now = now_ms();
         let model = health.model;
         let onnx_runtime = health.onnx_runtime;
         let (mirror_message, mirror) = mirror_details(&health.mirror);
@@ -142,7 +143,7 @@ impl Diagnostics for Pulso {
                         if let Some(rate) = stats.last_batch_texts_per_second() {
                             message.push_str(&format!(", last batch {rate:.0} texts/s"));
                         }
-                        if let Some(behind) = behind(&health.backlog, now_ms()) {
+                        if let Some(behind) = behind(&health.backlog, now) {
                             message.push_str(&behind);
                         }
                         (
@@ -178,7 +179,7 @@ impl Diagnostics for Pulso {
                         "scoringBacklog": {
                             "rows": health.backlog.rows,
                             "oldestUnscoredSeconds": health.backlog.oldest_ingest_ms
-                                .map(|arrived| (now_ms() - arrived).max(0) / 1000),
+                                .map(|arrived| (now - arrived).max(0) / 1000),
                         },
                         "activeModel": health.active_model,
                         "model": model_details,

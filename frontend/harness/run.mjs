@@ -319,6 +319,19 @@ async function checkTheme(browser, baseUrl, theme) {
     await shot('3-mentions');
     await page.locator('#pulso-A-limit').fill('250');
     await page.locator('#pulso-A-limit').press('Tab');
+    const mentions = {
+      refId: 'A',
+      queryType: 'mentions',
+      limit: 250,
+      search: 'ají de gallina',
+      filters: filtered.filters,
+      minConfidence: 0.7,
+    };
+    await page.locator('label[for="pulso-A-live"]').last().click();
+    await expectQuery({ ...mentions, live: true }, 'mentions switched to Live');
+    assert.equal(await page.locator('#pulso-A-live').isChecked(), true, 'the Live switch shows on');
+    await page.locator('label[for="pulso-A-live"]').last().click();
+    await expectQuery(mentions, 'Live switched off');
 
     step('distribution');
     await pickType('Distribution');

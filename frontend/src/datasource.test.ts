@@ -1,8 +1,22 @@
-import { AnnotationQuery, CoreApp, DataQueryRequest, DataSourceInstanceSettings, dateTime } from '@grafana/data';
+import {
+  AnnotationQuery,
+  CoreApp,
+  DataQueryRequest,
+  DataSourceInstanceSettings,
+  dateTime,
+  StreamingFrameAction,
+  toDataFrame,
+} from '@grafana/data';
 import { TemplateSrv } from '@grafana/runtime';
 import { lastValueFrom, of } from 'rxjs';
 
-import { ANNOTATION_REF_ID, DataSource, defaultAnnotationQuery, prepareAnnotation } from './datasource';
+import {
+  ANNOTATION_REF_ID,
+  DataSource,
+  defaultAnnotationQuery,
+  liveBufferOptions,
+  prepareAnnotation,
+} from './datasource';
 import { fakeTemplateSrv } from './test/fakeTemplateSrv';
 import { PulsoOptions, PulsoQuery, PulsoVariableQuery } from './types';
 import { PulsoVariableSupport, toDimensionValuesQuery } from './variables';
@@ -403,5 +417,36 @@ describe('variable support', () => {
     const request = { targets: [{ refId: 'V' }], scopedVars: {} } as unknown as DataQueryRequest<PulsoVariableQuery>;
     await expect(lastValueFrom((ds.variables as PulsoVariableSupport).query(request))).resolves.toEqual({ data: [] });
     expect(query).not.toHaveBeenCalled();
+  });
+});
+
+describe('live panels', () => {
+  const request = (targets: PulsoQuery[], to = 'now') =>
+    ({
+      targets,
+      maxDataPoints: 800,
+      range: { from: dateTime(1_000_000), to: dateTime(4_600_000), raw: { from: 'now-1h', to } },
+      rangeRaw: { from: 'now-1h', to },
+    }) as unknown as DataQueryRequest<PulsoQuery>;
+  const frame = (refId: string, channel: string) => toDataFrame({ refId, fields: [], meta: { channel } });
+
+  it('appends streamed mentions up to the query limit, dropping rows older than the range', () => {
+    const options = liveBufferOptions(
+      request([{ refId: 'A', queryType: 'mentions', live: true, limit: 250 }]),
+      frame('A', 'ds/pulso/v1/o1/mentions/e30')
+    );
+    expect(options).toEqual({ action: StreamingFrameAction.Append, maxLength: 250, maxDelta: 3_600_000 });
+  });
+
+  it('replaces a streamed time series or distribution with each new answer', () => {
+    const options = liveBufferOptions(
+      request([{ refId: 'B', queryType: 'timeseries', live: true }], '2026-12-07T00:00:00Z'),
+      frame('B', 'ds/pulso/v1/o1/timeseries/e30')
+    );
+    expect(options).toEqual({ action: StreamingFrameAction.Replace, maxLength: 800, maxDelta: undefined });
+  });
+
+  it('is what the data source uses for live frames', () => {
+    expect(makeDataSource().streamOptionsProvider).toBe(liveBufferOptions);
   });
 });

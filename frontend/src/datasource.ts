@@ -1,9 +1,18 @@
-import { AnnotationQuery, CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
+import {
+  AnnotationQuery,
+  CoreApp,
+  DataFrame,
+  DataQueryRequest,
+  DataSourceInstanceSettings,
+  ScopedVars,
+  StreamingFrameAction,
+  StreamingFrameOptions,
+} from '@grafana/data';
 import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
 
 import { interpolateFilters, interpolateList } from './interpolate';
 import { withQueryType } from './query';
-import { Aspect, DEFAULT_QUERY, Dimension, DimensionValue, PulsoOptions, PulsoQuery } from './types';
+import { Aspect, DEFAULT_LIMIT, DEFAULT_QUERY, Dimension, DimensionValue, PulsoOptions, PulsoQuery } from './types';
 import { PulsoVariableSupport } from './variables';
 
 /** The refId Grafana gives an annotation's query when it has none. */
@@ -30,6 +39,26 @@ export function prepareAnnotation(json: AnnotationQuery<PulsoQuery>): Annotation
   return { ...json, target: { ...defaultAnnotationQuery(), ...(json.target ?? {}) } };
 }
 
+/**
+ * How a live panel keeps what its channel sends. A mentions channel sends newly scored rows,
+ * appended up to the query's limit; timeseries and distribution channels send the whole result
+ * again, which replaces the last one.
+ */
+export function liveBufferOptions(
+  request: DataQueryRequest<PulsoQuery>,
+  frame: DataFrame
+): Partial<StreamingFrameOptions> {
+  const path = frame.meta?.channel ?? '';
+  // On a range ending now, rows older than the range leave as new ones arrive.
+  const maxDelta =
+    request.rangeRaw?.to === 'now' ? request.range.to.valueOf() - request.range.from.valueOf() : undefined;
+  if (!path.includes('/mentions/')) {
+    return { action: StreamingFrameAction.Replace, maxLength: request.maxDataPoints ?? 10_000, maxDelta };
+  }
+  const target = request.targets.find((t) => t.refId === frame.refId);
+  return { action: StreamingFrameAction.Append, maxLength: target?.limit ?? DEFAULT_LIMIT, maxDelta };
+}
+
 /** How long the dimension values the editors list are reused before being fetched again. */
 const VALUES_TTL_MS = 60_000;
 
@@ -43,6 +72,7 @@ export class DataSource extends DataSourceWithBackend<PulsoQuery, PulsoOptions> 
     const jsonData = instanceSettings.jsonData ?? {};
     this.llmConfigured = Boolean(jsonData.llmUrl?.trim() && jsonData.llmModel?.trim());
     this.variables = new PulsoVariableSupport(this);
+    this.streamOptionsProvider = liveBufferOptions;
     // Standard annotation support: the query editor edits the annotation's query, and frames with
     // time / timeEnd / title / text / tags fields (the anomalies spikes view) become events.
     this.annotations = {

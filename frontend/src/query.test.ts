@@ -27,6 +27,18 @@ describe('query helpers', () => {
     });
   });
 
+  it('keeps Live between the types that stream, and drops it for the others', () => {
+    const live: PulsoQuery = { refId: 'A', queryType: 'mentions', live: true, limit: 100 };
+    expect(withQueryType(live, 'timeseries')).toEqual({
+      refId: 'A',
+      queryType: 'timeseries',
+      metric: 'volume',
+      live: true,
+    });
+    expect(withQueryType(live, 'distribution').live).toBe(true);
+    expect(withQueryType(live, 'trending_terms').live).toBeUndefined();
+  });
+
   it('returns the same query when the type does not change', () => {
     const q = { refId: 'A', queryType: 'mentions' as const, search: 'x' };
     expect(withQueryType(q, 'mentions')).toBe(q);

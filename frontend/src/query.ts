@@ -15,6 +15,7 @@ import {
   DEFAULT_TRENDING_LIMIT,
   Dimension,
   Filters,
+  LIVE_QUERY_TYPES,
   PulsoQuery,
   QueryType,
 } from './types';
@@ -50,7 +51,11 @@ export function withQueryType(query: PulsoQuery, queryType: QueryType): PulsoQue
   if (query.queryType === queryType) {
     return query;
   }
-  const base = { ...commonFields(query), queryType };
+  const base: PulsoQuery = { ...commonFields(query), queryType };
+  // Live stays on between the types that can stream.
+  if (query.live && LIVE_QUERY_TYPES.includes(queryType)) {
+    base.live = true;
+  }
   switch (queryType) {
     case 'timeseries':
       return { ...base, metric: 'volume' };

@@ -133,7 +133,15 @@ export interface PulsoQuery extends DataQuery {
   filters?: Filters;
   /** Only rows whose sentiment confidence is at least this (0..1). */
   minConfidence?: number;
+  /**
+   * mentions, timeseries and distribution: stream updates through Grafana Live as rows are
+   * scored (mentions append rows; the aggregates are replaced over a window ending now).
+   */
+  live?: boolean;
 }
+
+/** The query types that can stream through Grafana Live. */
+export const LIVE_QUERY_TYPES: readonly QueryType[] = ['mentions', 'timeseries', 'distribution'];
 
 export const DEFAULT_QUERY: Partial<PulsoQuery> = {
   queryType: 'timeseries',

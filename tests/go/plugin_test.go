@@ -85,7 +85,10 @@ type harness struct {
 	data   grpcplugin.DataClient
 	diag   grpcplugin.DiagnosticsClient
 	res    grpcplugin.ResourceClient
+	stream grpcplugin.StreamClient
 	dbPath string
+	// modelPath is the data source's modelPath: none unless a test needs scoring.
+	modelPath string
 	from   time.Time
 	to     time.Time
 	// lastUpdated is fixed for the whole run, like Grafana's datasource
@@ -140,6 +143,16 @@ func startPlugin(t *testing.T) *harness {
 	_, err = os.Stat(dbPath)
 	require.NoErrorf(t, err, "demo did not create the database; output:\n%s", out)
 
+	h := launchPlugin(t, bin, dbPath)
+	h.to = end
+	h.from = h.to.Add(-demoDays * day)
+	return h
+}
+
+// launchPlugin starts the binary through go-plugin, as Grafana does, and dispenses its
+// clients; dbPath is the data source's sqlitePath.
+func launchPlugin(t *testing.T, bin, dbPath string) *harness {
+	t.Helper()
 	logs := &syncBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -187,8 +200,10 @@ func startPlugin(t *testing.T) *harness {
 	h.res, ok = raw.(grpcplugin.ResourceClient)
 	require.Truef(t, ok, "dispensed resource plugin is %T", raw)
 
-	h.to = end
-	h.from = h.to.Add(-demoDays * day)
+	raw, err = rpc.Dispense("stream")
+	require.NoError(t, err)
+	h.stream, ok = raw.(grpcplugin.StreamClient)
+	require.Truef(t, ok, "dispensed stream plugin is %T", raw)
 	return h
 }
 
@@ -204,8 +219,13 @@ func (h *harness) pluginContext(role string) *pluginv2.PluginContext {
 }
 
 func (h *harness) pluginContextFor(id int64, uid, sqlitePath, role string) *pluginv2.PluginContext {
-	// No model: these tests pin frames from unscored demo data, so no background scoring runs.
-	jsonData, err := json.Marshal(map[string]any{"sqlitePath": sqlitePath, "modelPath": noModel})
+	// No model unless a test sets one: most tests pin frames from unscored demo data, so no
+	// background scoring may run.
+	modelPath := h.modelPath
+	if modelPath == "" {
+		modelPath = noModel
+	}
+	jsonData, err := json.Marshal(map[string]any{"sqlitePath": sqlitePath, "modelPath": modelPath})
 	if err != nil {
 		panic(err)
 	}

@@ -139,6 +139,25 @@ impl PluginProcess {
         pluginv2::resource_client::ResourceClient::new(self.channel().await)
     }
 
+    pub async fn stream(&self) -> pluginv2::stream_client::StreamClient<Channel> {
+        pluginv2::stream_client::StreamClient::new(self.channel().await)
+    }
+
+    /// One gauge or counter without labels from CollectMetrics.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let response = self
+            .diagnostics()
+            .await
+            .collect_metrics(pluginv2::CollectMetricsRequest::default())
+            .await
+            .expect("CollectMetrics")
+            .into_inner();
+        let text = String::from_utf8(response.metrics.expect("metrics").prometheus).unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in the metrics:\n{text}"))
+    }
+
     /// Still running, i.e. nothing so far has crashed it.
     pub fn is_alive(&mut self) -> bool {
         self.child.try_wait().expect("wait on plugin").is_none()

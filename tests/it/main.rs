@@ -12,6 +12,7 @@ mod engine_equivalence;
 mod ingest_cli;
 mod ingest_resource;
 mod insights_llm;
+mod live_stream;
 mod nlp_inference;
 mod plugin_json;
 mod plugin_protocol;

@@ -558,6 +558,8 @@ struct Field {
 struct Frame {
     name: String,
     ref_id: String,
+    /// `meta.channel`: the Grafana Live channel of a live query.
+    channel: Option<String>,
     fields: Vec<Field>,
 }
 
@@ -593,6 +595,7 @@ impl Frame {
         Self {
             name: decoded["name"].as_str().unwrap_or_default().to_string(),
             ref_id: decoded["refId"].as_str().unwrap_or_default().to_string(),
+            channel: decoded["meta"]["channel"].as_str().map(str::to_string),
             fields,
         }
     }
@@ -685,6 +688,7 @@ fn transform(panel: &Value, frame: &Frame) -> Result<Frame, String> {
                 Frame {
                     name: frame.name.clone(),
                     ref_id: frame.ref_id.clone(),
+                    channel: frame.channel.clone(),
                     fields,
                 }
             }
@@ -712,6 +716,7 @@ fn transform(panel: &Value, frame: &Frame) -> Result<Frame, String> {
                 Frame {
                     name: frame.name.clone(),
                     ref_id: frame.ref_id.clone(),
+                    channel: frame.channel.clone(),
                     fields: names
                         .iter()
                         .zip(values)
@@ -753,6 +758,7 @@ fn transform(panel: &Value, frame: &Frame) -> Result<Frame, String> {
                 Frame {
                     name: frame.name.clone(),
                     ref_id: frame.ref_id.clone(),
+                    channel: frame.channel.clone(),
                     fields,
                 }
             }
@@ -2486,6 +2492,15 @@ async fn check_panel(
             }
         }
         for frame in &frames {
+            // A live panel subscribes to the channel its frame names; without one it never moves.
+            let live = model["live"] == json!(true);
+            match (&frame.channel, live) {
+                (Some(channel), true) if channel.starts_with("ds/pulso-test/v1/") => {}
+                (None, false) => {}
+                (channel, _) => harness.problems.push(format!(
+                    "{what} {model}: live is {live}, but the frame's channel is {channel:?}"
+                )),
+            }
             let shaped = contract_shape(model, frame).and_then(|()| {
                 let out = transform(panel, frame)?;
                 panel_shape(panel_type, &out, model, scenario.all, harness.scored)?;

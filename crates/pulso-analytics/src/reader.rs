@@ -847,6 +847,14 @@ impl FeedbackReader for SnapshotReader {
     async fn mentions_by_id(&self, ids: &[i64]) -> Result<Vec<MentionRow>, StoreError> {
         self.store.mentions_by_id(ids).await
     }
+
+    async fn mentions_among(
+        &self,
+        ids: &[i64],
+        query: &MentionsQuery,
+    ) -> Result<Vec<MentionRow>, StoreError> {
+        self.store.mentions_among(ids, query).await
+    }
 }
 
 impl SnapshotReader {

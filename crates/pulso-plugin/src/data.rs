@@ -43,10 +43,20 @@ impl Failure {
 
 fn response(
     query: &pluginv2::DataQuery,
+    datasource_uid: Option<&str>,
     outcome: Result<Answer, Failure>,
 ) -> pluginv2::DataResponse {
     let encoded = outcome.and_then(|answer| {
-        let frame = frames::answer(&answer.result, &answer.notices);
+        let mut frame = frames::answer(&answer.result, &answer.notices);
+        if let (Some(path), Some(uid)) = (&answer.live_path, datasource_uid) {
+            // Grafana subscribes the panel to this channel, and RunStream feeds it.
+            match format!("ds/{uid}/{path}").parse() {
+                Ok(channel) => frame.meta.channel = Some(channel),
+                Err(error) => {
+                    tracing::warn!(%error, uid, "no live channel for this data source uid")
+                }
+            }
+        }
         let frame = frame.encode(&query.ref_id).map_err(Failure::Encode)?;
         Ok((frame, answer.warning.map(Failure::Service)))
     });
@@ -102,7 +112,7 @@ impl Data for Pulso {
                 .await
                 .map(|(t, r)| (t, r.map_err(Failure::Service)))
                 .unwrap_or((None, Err(Failure::Panicked)));
-            let response = response(query, outcome);
+            let response = response(query, source.map(|s| s.uid), outcome);
             self.metrics
                 .record(query_type, started.elapsed(), !response.error.is_empty());
             (query.ref_id.clone(), response)

@@ -203,6 +203,14 @@ impl Diagnostics for Pulso {
         let mut text = self.metrics.prometheus_text();
         let states = self.service.scoring_backlogs().await;
         text.push_str(&super::metrics::scoring_text(&states, now_ms()));
+        let (open_streams, producers) = self.streams.counts();
+        text.push_str(&super::metrics::live_text(
+            open_streams,
+            producers,
+            tokio::runtime::Handle::current()
+                .metrics()
+                .num_alive_tasks(),
+        ));
         Ok(tonic::Response::new(pluginv2::CollectMetricsResponse {
             metrics: Some(Payload {
                 prometheus: text.into_bytes(),

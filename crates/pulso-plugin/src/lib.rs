@@ -10,6 +10,7 @@ pub mod frames;
 mod health;
 mod metrics;
 mod resource;
+mod stream;
 mod viewer;
 
 use std::net::SocketAddr;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 
 use grafana_plugin_sdk::pluginv2::{
     self, data_server::DataServer, diagnostics_server::DiagnosticsServer,
-    resource_server::ResourceServer,
+    resource_server::ResourceServer, stream_server::StreamServer,
 };
 use thiserror::Error;
 use tokio::net::TcpSocket;
@@ -47,6 +48,7 @@ const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 pub struct Pulso {
     service: Service,
     metrics: metrics::Metrics,
+    streams: stream::Streams,
 }
 
 /// The data source a request is for, in the service's terms.
@@ -86,6 +88,7 @@ pub async fn serve() -> Result<(), ServeError> {
         "pluginv2.Data",
         "pluginv2.Diagnostics",
         "pluginv2.Resource",
+        "pluginv2.Stream",
     ] {
         reporter
             .set_service_status(service, ServingStatus::Serving)
@@ -102,6 +105,7 @@ pub async fn serve() -> Result<(), ServeError> {
             DataServer::from_arc(pulso.clone()).max_decoding_message_size(MAX_REQUEST_BYTES),
         )
         .add_service(DiagnosticsServer::from_arc(pulso.clone()))
+        .add_service(StreamServer::from_arc(pulso.clone()))
         .add_service(ResourceServer::from_arc(pulso).max_decoding_message_size(MAX_REQUEST_BYTES))
         .add_service(controller::ControllerServer::new(shutdown.clone()))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown_signal(shutdown))

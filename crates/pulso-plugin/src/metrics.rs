@@ -147,6 +147,32 @@ pub fn scoring_text(states: &[ScoringState], now_ms: i64) -> String {
     out
 }
 
+/// Grafana Live gauges, and the runtime's live tasks (so a test or an admin can see that a
+/// cancelled stream leaves nothing running).
+pub fn live_text(open_streams: usize, producers: usize, alive_tasks: usize) -> String {
+    let mut out = String::new();
+    for (metric, help, value) in [
+        (
+            "pulso_live_streams",
+            "Grafana Live RunStream calls open now.",
+            open_streams,
+        ),
+        (
+            "pulso_live_channels",
+            "Live channels being answered now: one producer each, however many streams and viewers.",
+            producers,
+        ),
+        (
+            "pulso_runtime_alive_tasks",
+            "Tasks alive in the plugin's async runtime.",
+            alive_tasks,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {metric} {help}\n# TYPE {metric} gauge\n{metric} {value}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

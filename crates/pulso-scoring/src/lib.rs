@@ -18,17 +18,38 @@ const ROWS_PER_BATCH: u32 = 128;
 const IDLE_POLL: Duration = Duration::from_secs(2);
 const ERROR_BACKOFF: Duration = Duration::from_secs(10);
 
-/// Progress, for health checks.
-#[derive(Default)]
+/// Batches the change feed keeps for a slow reader before it reports that it lagged.
+const FEED_BATCHES: usize = 1_024;
+
+/// Progress, for health checks, and the change feed of scored rows, for live streams.
 pub struct ScoringStats {
     rows_scored: AtomicU64,
     /// Texts per second of the last batch, times 1,000 (atomics hold integers).
     last_batch_milli_per_second: AtomicU64,
     /// Wakes an idle scorer as soon as new rows are stored, instead of at its next poll.
     new_rows: tokio::sync::Notify,
+    /// The ids each batch scored, sent once their scores are stored.
+    scored: tokio::sync::broadcast::Sender<Arc<[i64]>>,
+}
+
+impl Default for ScoringStats {
+    fn default() -> Self {
+        Self {
+            rows_scored: AtomicU64::default(),
+            last_batch_milli_per_second: AtomicU64::default(),
+            new_rows: tokio::sync::Notify::default(),
+            scored: tokio::sync::broadcast::channel(FEED_BATCHES).0,
+        }
+    }
 }
 
 impl ScoringStats {
+    /// The change feed: the ids of every batch scored from now on. A reader that falls more
+    /// than [`FEED_BATCHES`] batches behind gets `Lagged` and should reread what it shows.
+    pub fn scored_rows(&self) -> tokio::sync::broadcast::Receiver<Arc<[i64]>> {
+        self.scored.subscribe()
+    }
+
     /// Tells the scorer that new rows are waiting.
     pub fn wake(&self) {
         self.new_rows.notify_one();
@@ -158,6 +179,10 @@ pub async fn score_next_batch(
     stats
         .rows_scored
         .fetch_add(scores.len() as u64, Ordering::Relaxed);
+    // No receiver is not an error: nobody watches live.
+    let _ = stats
+        .scored
+        .send(scores.iter().map(|s| s.feedback_id).collect());
     stats.last_batch_milli_per_second.store(
         (scores.len() as f64 / elapsed * 1_000.0) as u64,
         Ordering::Relaxed,

@@ -4,6 +4,7 @@
 //! dispatched.
 
 mod instances;
+pub mod live;
 mod push;
 pub mod settings;
 
@@ -14,10 +15,12 @@ use std::time::Duration;
 use thiserror::Error;
 
 pub use instances::{Instance, InstanceError, ModelState};
+pub use live::{LiveChannel, LiveError, LiveFeed, LiveKind};
 use pulso_analytics::MirrorStatus;
 use pulso_core::query::{
-    parse_query, AnomalyView, AspectView, Dimension, DimensionValues, DimensionValuesQuery,
-    Distribution, Filters, Mentions, Metric, Query, QueryError, QueryInput, Timeseries,
+    live_requested, parse_query, AnomalyView, AspectView, Dimension, DimensionValues,
+    DimensionValuesQuery, Distribution, Filters, Mentions, Metric, Query, QueryError, QueryInput,
+    Timeseries,
 };
 use pulso_ingest::{ingest, IngestReport};
 use pulso_insights::llm::{InsightCache, LlmError};
@@ -99,6 +102,8 @@ pub struct Answer {
     pub result: Answered,
     pub notices: Vec<String>,
     pub warning: Option<ServiceError>,
+    /// For a live query, the path of its channel (`ds/<uid>/<path>` in Grafana Live).
+    pub live_path: Option<String>,
 }
 
 #[derive(Debug, Error)]
@@ -115,6 +120,8 @@ pub enum ServiceError {
     Llm(LlmError),
     #[error("{0} (the offline summary is shown instead)")]
     LlmSettings(SettingsError),
+    #[error(transparent)]
+    Live(#[from] LiveError),
 }
 
 impl ServiceError {
@@ -122,15 +129,23 @@ impl ServiceError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Query(e) => e.http_status(),
-            Self::Instance(InstanceError::Store(StoreError::Query(_))) | Self::Store(_) => 500,
-            Self::Instance(_) => 400,
+            Self::Instance(e) | Self::Live(LiveError::Instance(e)) => instance_status(e),
+            Self::Store(_) => 500,
             Self::Insights(_) => 500,
             Self::Llm(LlmError::Timeout { .. }) => 504,
             // The settings are wrong, not the LLM: the admin's to fix, like an empty llmModel.
             Self::Llm(LlmError::InvalidUrl { .. } | LlmError::InvalidApiKey) => 400,
             Self::Llm(_) => 502,
             Self::LlmSettings(_) => 400,
+            Self::Live(_) => 400,
         }
+    }
+}
+
+fn instance_status(error: &InstanceError) -> u16 {
+    match error {
+        InstanceError::Store(StoreError::Query(_)) => 500,
+        _ => 400,
     }
 }
 
@@ -233,6 +248,7 @@ pub struct Service {
     /// Shared by every data source's LLM calls, so connections are reused.
     llm_client: reqwest::Client,
     insight_cache: InsightCache,
+    channels: live::Channels,
 }
 
 impl Service {
@@ -257,7 +273,45 @@ impl Service {
             Err(error) => return (None, Err(error.into())),
         };
         let query_type = query.type_name();
-        (Some(query_type), self.run(source, &query, input.json).await)
+        let live = match live_requested(input.json, &query) {
+            Ok(live) => live,
+            Err(error) => return (Some(query_type), Err(error.into())),
+        };
+        let mut answer = self.run(source, &query, input.json).await;
+        if let (true, Ok(answer), Some(source)) = (live, answer.as_mut(), source) {
+            match self
+                .channels
+                .path(source.org_id, source.uid, &query, &input)
+            {
+                Ok(path) => answer.live_path = Some(path),
+                Err(error) => return (Some(query_type), Err(error.into())),
+            }
+            // A live feed appends newer rows below, so the first answer reads oldest first.
+            if let Answered::Mentions(mentions) = &mut answer.result {
+                mentions.rows.reverse();
+            }
+        }
+        (Some(query_type), answer)
+    }
+
+    /// Resolves a live channel's path for a subscriber of the data source's organisation.
+    pub fn live_channel(
+        &self,
+        source: Option<&DataSource<'_>>,
+        path: &str,
+    ) -> Result<LiveChannel, LiveError> {
+        let source = source.ok_or(InstanceError::MissingSettings)?;
+        self.channels.resolve(source.org_id, path)
+    }
+
+    /// Starts following a live channel: its feed answers again as rows are scored.
+    pub async fn open_live(
+        &self,
+        source: Option<&DataSource<'_>>,
+        channel: LiveChannel,
+    ) -> Result<LiveFeed, LiveError> {
+        let instance = self.instance(source).await?;
+        LiveFeed::open(channel, instance)
     }
 
     async fn run(
@@ -292,6 +346,7 @@ impl Service {
             result,
             notices: source.notice.into_iter().collect(),
             warning,
+            live_path: None,
         })
     }
 

@@ -171,6 +171,15 @@ const MENTION_COLUMNS: &str = "SELECT f.event_time_ms, f.id, f.text, f.source_ty
      FROM feedback f";
 
 pub fn mentions(query: &MentionsQuery) -> Statement {
+    mentions_in(query, None)
+}
+
+/// [`mentions`] among the given rows only (the caller orders the chunks it sends).
+pub fn mentions_among(ids: &[i64], query: &MentionsQuery) -> Statement {
+    mentions_in(query, Some(ids))
+}
+
+fn mentions_in(query: &MentionsQuery, among: Option<&[i64]>) -> Statement {
     let mut b = Builder::default();
     b.push(MENTION_COLUMNS);
     where_clause(&mut b, Some(query.range), &query.filters);
@@ -178,6 +187,16 @@ pub fn mentions(query: &MentionsQuery) -> Statement {
         b.push(" AND instr(f.text_folded, ")
             .bind(Bind::Text(needle.clone()))
             .push(") > 0");
+    }
+    if let Some(ids) = among {
+        b.push(" AND f.id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                b.push(", ");
+            }
+            b.bind(Bind::Int(*id));
+        }
+        b.push(")");
     }
     b.push(" ORDER BY f.event_time_ms DESC, f.id DESC LIMIT ")
         .bind(Bind::Int(i64::from(query.limit)));

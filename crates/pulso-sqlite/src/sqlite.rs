@@ -1199,6 +1199,27 @@ impl FeedbackReader for SqliteStore {
         }
         Ok(rows)
     }
+
+    async fn mentions_among(
+        &self,
+        ids: &[i64],
+        query: &MentionsQuery,
+    ) -> Result<Vec<MentionRow>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(500) {
+            rows.extend(
+                self.fetch_mentions(&sql::mentions_among(chunk, query))
+                    .await?,
+            );
+        }
+        // Chunks are each in order; the limit keeps the newest, shown oldest first.
+        rows.sort_by_key(|r| (r.time_ms, r.id));
+        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        if rows.len() > limit {
+            rows.drain(..rows.len() - limit);
+        }
+        Ok(rows)
+    }
 }
 
 #[async_trait]

@@ -417,6 +417,13 @@ pub trait FeedbackReader: Send + Sync {
     ) -> Result<Vec<MentionRow>, StoreError>;
     /// The given rows, in no particular order; unknown ids are skipped.
     async fn mentions_by_id(&self, ids: &[i64]) -> Result<Vec<MentionRow>, StoreError>;
+    /// The mentions `query` would return, among the given rows only (a live feed's newly
+    /// scored rows), oldest first: range, filters, search and limit all apply.
+    async fn mentions_among(
+        &self,
+        ids: &[i64],
+        query: &MentionsQuery,
+    ) -> Result<Vec<MentionRow>, StoreError>;
 }
 
 /// The system of record: reads, writes, health, and the change feed of everything written.

@@ -100,6 +100,19 @@ describe('QueryEditor', () => {
     expect(onRunQuery).toHaveBeenCalledTimes(4);
   });
 
+  it('turns Live on and off for the query types that stream', async () => {
+    const { user, last, onRunQuery } = setup({ refId: 'A', queryType: 'mentions', limit: 100 });
+    const toggle = screen.getByLabelText('Live');
+    expect(toggle).not.toBeChecked();
+    await user.click(toggle);
+    expect(last()).toEqual({ refId: 'A', queryType: 'mentions', limit: 100, live: true });
+    expect(onRunQuery).toHaveBeenCalled();
+    await user.click(screen.getByLabelText('Live'));
+    expect(last()).toEqual({ refId: 'A', queryType: 'mentions', limit: 100 });
+    await user.click(screen.getByRole('radio', { name: 'Trending terms' }));
+    expect(screen.queryByLabelText('Live')).not.toBeInTheDocument();
+  });
+
   it('commits search and limit when they lose focus', async () => {
     const { user, last } = setup({ refId: 'A', queryType: 'mentions', limit: 100 });
     await user.type(screen.getByLabelText('Search'), 'ají de gallina');

@@ -32,6 +32,7 @@ import {
   DEFAULT_THRESHOLD,
   DEFAULT_TRENDING_LIMIT,
   Dimension,
+  LIVE_QUERY_TYPES,
   MAX_BASELINE_BUCKETS,
   MAX_LIMIT,
   MAX_THRESHOLD,
@@ -136,6 +137,11 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
             defaultValue={DEFAULT_LIMIT}
             tooltip={`How many mentions to return, newest first: 1 to ${MAX_LIMIT}. Empty means ${DEFAULT_LIMIT}.`}
           />
+        </InlineFieldRow>
+      )}
+      {queryType && LIVE_QUERY_TYPES.includes(queryType) && (
+        <InlineFieldRow>
+          <LiveField {...fieldProps} />
         </InlineFieldRow>
       )}
       {queryType === 'dimension_values' && (
@@ -569,6 +575,30 @@ function AspectsField({ query, onChange, idPrefix }: FieldProps) {
           const values = picked.map((option) => String(option.value));
           onChange(withField(query, 'aspects', values.length > 0 ? (values as Aspect[]) : undefined));
         }}
+      />
+    </InlineField>
+  );
+}
+
+function LiveField({ query, onChange, idPrefix }: FieldProps) {
+  const id = `${idPrefix}-live`;
+  const appends = query.queryType === 'mentions';
+  return (
+    <InlineField
+      label="Live"
+      labelWidth={LABEL_WIDTH}
+      htmlFor={id}
+      tooltip={
+        appends
+          ? 'Stream newly scored mentions that match this query into the panel through Grafana Live, a few times a second at most, without refreshing the dashboard.'
+          : 'Update this panel through Grafana Live as rows are scored, a few times a second at most: the whole result is answered again over the panel time range, ending now.'
+      }
+    >
+      <InlineSwitch
+        id={id}
+        data-testid="pulso-live"
+        value={query.live ?? false}
+        onChange={(e) => onChange(withField(query, 'live', e.currentTarget.checked ? true : undefined))}
       />
     </InlineField>
   );

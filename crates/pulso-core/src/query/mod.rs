@@ -7,7 +7,7 @@
 mod parse;
 mod results;
 
-pub use parse::{parse_query, QueryInput, MAX_BUCKETS};
+pub use parse::{live_requested, parse_query, QueryInput, MAX_BUCKETS};
 pub use results::{
     BucketCells, DimensionValues, Distribution, DistributionRow, MentionRow, Mentions, Series,
     SeriesValues, Timeseries,
@@ -419,6 +419,8 @@ pub enum QueryError {
     },
     #[error("the query is {bytes} bytes of JSON, more than {max} (1 MiB): shorten its filters or search text", max = MAX_QUERY_BYTES)]
     TooLarge { bytes: usize },
+    #[error("live is true, but queryType {query_type:?} cannot stream: only mentions, timeseries and distribution queries can be live; turn Live off in the query editor")]
+    LiveUnsupported { query_type: &'static str },
 }
 
 /// The largest query model accepted; the request around it may be larger.

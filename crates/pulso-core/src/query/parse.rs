@@ -37,6 +37,26 @@ pub fn parse_query(input: QueryInput<'_>) -> Result<Query, QueryError> {
     parse_model(input).map_err(QueryError::capped)
 }
 
+/// Whether a parsed query asks to stream (`"live": true`). Only mentions, timeseries and
+/// distribution queries can: their results change as rows are scored.
+pub fn live_requested(json: &[u8], query: &Query) -> Result<bool, QueryError> {
+    let Ok(Value::Object(model)) = serde_json::from_slice::<Value>(json) else {
+        return Ok(false);
+    };
+    let live = match model.get("live") {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(other) => return Err(wrong_type("live", "true or false", other)),
+    };
+    match query {
+        Query::Mentions(_) | Query::Timeseries(_) | Query::Distribution(_) => Ok(live),
+        _ if live => Err(QueryError::LiveUnsupported {
+            query_type: query.type_name(),
+        }),
+        _ => Ok(false),
+    }
+}
+
 fn parse_model(input: QueryInput<'_>) -> Result<Query, QueryError> {
     if input.json.len() > super::MAX_QUERY_BYTES {
         return Err(QueryError::TooLarge {
@@ -556,6 +576,36 @@ mod tests {
 
     fn error(json: &str) -> String {
         parse(json).expect_err(json).to_string()
+    }
+
+    #[test]
+    fn live_is_a_boolean_on_the_three_streaming_types() {
+        let live = |json: &str| live_requested(json.as_bytes(), &parse(json).unwrap());
+        assert_eq!(live(r#"{"queryType":"mentions","live":true}"#), Ok(true));
+        assert_eq!(live(r#"{"queryType":"timeseries","live":true}"#), Ok(true));
+        assert_eq!(
+            live(r#"{"queryType":"distribution","live":true}"#),
+            Ok(true)
+        );
+        assert_eq!(live(r#"{"queryType":"mentions"}"#), Ok(false));
+        assert_eq!(live(r#"{"queryType":"mentions","live":false}"#), Ok(false));
+        assert_eq!(
+            live(r#"{"queryType":"trending_terms","live":false}"#),
+            Ok(false)
+        );
+        assert_eq!(
+            live(r#"{"queryType":"mentions","live":"yes"}"#)
+                .unwrap_err()
+                .to_string(),
+            "live must be true or false, got \"yes\""
+        );
+        let refused = live(r#"{"queryType":"trending_terms","live":true}"#).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("\"trending_terms\" cannot stream"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -1,12 +1,16 @@
-//! Freshness: how long from `POST /feedback` until the mention appears, scored, in a mentions
-//! query, while mentions arrive at a steady rate. Runs the release plugin binary the way
-//! Grafana does (handshake, pluginv2 gRPC) with the real model.
+//! Freshness: how long from `POST /feedback` until the mention reaches a panel, scored, while
+//! mentions arrive at a steady rate. Runs the release plugin binary the way Grafana does
+//! (handshake, pluginv2 gRPC) with the real model. A panel sees it two ways: a live mentions
+//! query subscribed through RunStream, as Grafana Live does, and (unless `--poll-ms 0`) a
+//! mentions query polled like a refreshing dashboard.
 //!
-//! Baseline, measured in the same run: the POST round trip itself, and the time until the
-//! mention is visible at all (stored, maybe not yet scored).
+//! Baseline, measured in the same run: the POST round trip itself, and (when polling) the time
+//! until the mention is visible at all (stored, maybe not yet scored).
 //!
-//! `cargo build --release && cargo run --release --example freshness_bench -- --rate 100 --seconds 20`
-//! (`--backlog 3000` first pushes 3,000 older rows in bulk, so the scorer has a backlog).
+//! `cargo build --release && cargo run --release --example freshness_bench -- --rate 100 --seconds 60 --poll-ms 0`
+//! (`--backlog 3000` first pushes 3,000 older rows in bulk, so the scorer has a backlog;
+//! `--panels 50` keeps 50 dashboard queries running at once and reports how long the scoring
+//! backlog takes to empty after the pushes stop).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -34,9 +38,19 @@ struct Args {
     /// target directory is.
     #[arg(long, default_value_os_t = sibling_plugin())]
     plugin: PathBuf,
-    /// How often the "panel" asks for the newest mentions.
+    /// How often the polling "panel" asks for the newest mentions; 0: no polling panel.
     #[arg(long, default_value_t = 100)]
     poll_ms: u64,
+    /// Subscribe a live mentions panel through RunStream (true), or measure by polling only.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    live: bool,
+    /// Dashboard queries kept running at once (timeseries, distribution, mentions in turn)
+    /// while mentions are pushed, and until the scoring backlog is empty.
+    #[arg(long, default_value_t = 0)]
+    panels: usize,
+    /// The plugin's RUST_LOG (its log goes to this program's stderr), e.g. pulso_scoring=debug.
+    #[arg(long, default_value = "error")]
+    rust_log: String,
     /// Model folder; defaults to the newest build.
     #[arg(long)]
     model: Option<PathBuf>,
@@ -52,6 +66,8 @@ struct Timeline {
     round_trip: Vec<Duration>,
     visible: HashMap<String, Duration>,
     scored: HashMap<String, Duration>,
+    /// Delivered with a label by the live stream.
+    delivered: HashMap<String, Duration>,
 }
 
 fn percentile(values: &mut [Duration], p: f64) -> f64 {
@@ -149,10 +165,156 @@ async fn newest(
     Ok(decoded)
 }
 
+/// Runs a live mentions query for the newest 5,000 and returns its channel's path.
+async fn live_path(
+    client: &mut pluginv2::data_client::DataClient<Channel>,
+    context: &pluginv2::PluginContext,
+) -> anyhow::Result<String> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let response = client
+        .query_data(pluginv2::QueryDataRequest {
+            plugin_context: Some(context.clone()),
+            headers: HashMap::new(),
+            queries: vec![pluginv2::DataQuery {
+                ref_id: "A".into(),
+                json: json!({"queryType": "mentions", "limit": 5000, "live": true})
+                    .to_string()
+                    .into_bytes(),
+                time_range: Some(pluginv2::TimeRange {
+                    from_epoch_ms: now - 3_600_000,
+                    to_epoch_ms: now,
+                }),
+                ..Default::default()
+            }],
+        })
+        .await?
+        .into_inner();
+    let channel = pulso_frame::channel(&response.responses["A"].frames[0])?;
+    Ok(channel
+        .strip_prefix("ds/freshness/")
+        .context("a channel of this data source")?
+        .to_string())
+}
+
+/// (text, label) of each row of a live packet (Grafana frame JSON).
+fn packet_rows(packet: &[u8]) -> anyhow::Result<Vec<(String, String)>> {
+    let frame: serde_json::Value = serde_json::from_slice(packet)?;
+    let fields = frame["schema"]["fields"]
+        .as_array()
+        .context("packet schema")?;
+    let column = |name: &str| -> anyhow::Result<&Vec<serde_json::Value>> {
+        let index = fields
+            .iter()
+            .position(|f| f["name"] == name)
+            .with_context(|| format!("no {name} field in the packet"))?;
+        frame["data"]["values"][index]
+            .as_array()
+            .context("packet values")
+    };
+    Ok(column("text")?
+        .iter()
+        .zip(column("label")?)
+        .map(|(t, l)| {
+            let text = t.as_str().unwrap_or_default().to_string();
+            (text, l.as_str().unwrap_or_default().to_string())
+        })
+        .collect())
+}
+
+/// Keeps `count` dashboard queries running until `stop`; returns each query's latency.
+fn run_panels(
+    count: usize,
+    channel: &Channel,
+    context: &pluginv2::PluginContext,
+    stop: &Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<anyhow::Result<Vec<Duration>>>> {
+    let models = [
+        json!({"queryType": "timeseries", "metric": "net_sentiment", "groupBy": "brand", "interval": "1h"}),
+        json!({"queryType": "distribution", "groupBy": "region"}),
+        json!({"queryType": "mentions", "limit": 100}),
+    ];
+    (0..count)
+        .map(|panel| {
+            let mut client = pluginv2::data_client::DataClient::new(channel.clone());
+            let context = context.clone();
+            let stop = stop.clone();
+            let models = models.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut turn = panel;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let now = chrono::Utc::now().timestamp_millis();
+                    let started = Instant::now();
+                    let response = client
+                        .query_data(pluginv2::QueryDataRequest {
+                            plugin_context: Some(context.clone()),
+                            headers: HashMap::new(),
+                            queries: vec![pluginv2::DataQuery {
+                                ref_id: "A".into(),
+                                json: models[turn % models.len()].to_string().into_bytes(),
+                                interval_ms: 3_600_000,
+                                max_data_points: 1_000,
+                                time_range: Some(pluginv2::TimeRange {
+                                    from_epoch_ms: now - 86_400_000,
+                                    to_epoch_ms: now,
+                                }),
+                                ..Default::default()
+                            }],
+                        })
+                        .await?
+                        .into_inner();
+                    anyhow::ensure!(
+                        response.responses["A"].error.is_empty(),
+                        "a panel query failed: {}",
+                        response.responses["A"].error
+                    );
+                    latencies.push(started.elapsed());
+                    turn += 1;
+                }
+                Ok(latencies)
+            })
+        })
+        .collect()
+}
+
+/// The scoring backlog CollectMetrics reports for this data source.
+async fn backlog_rows(
+    client: &mut pluginv2::diagnostics_client::DiagnosticsClient<Channel>,
+) -> anyhow::Result<u64> {
+    let response = client
+        .collect_metrics(pluginv2::CollectMetricsRequest::default())
+        .await?
+        .into_inner();
+    let text = String::from_utf8(response.metrics.context("metrics")?.prometheus)?;
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix("pulso_scoring_backlog_rows{datasource_uid=\"freshness\"} ")?
+                .parse()
+                .ok()
+        })
+        .context("no scoring backlog in the metrics")
+}
+
 /// Reads the text and label columns of a mentions frame.
 mod pulso_frame {
     use grafana_plugin_sdk::arrow2::array::Utf8Array;
     use grafana_plugin_sdk::arrow2::io::ipc::read::{read_file_metadata, FileReader};
+
+    /// The frame's `meta.channel`.
+    pub fn channel(bytes: &[u8]) -> anyhow::Result<String> {
+        let metadata = read_file_metadata(&mut std::io::Cursor::new(bytes))?;
+        let meta: serde_json::Value = serde_json::from_str(
+            metadata
+                .schema
+                .metadata
+                .get("meta")
+                .map_or("{}", String::as_str),
+        )?;
+        meta["channel"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow::anyhow!("the live query named no channel"))
+    }
 
     pub fn decode(bytes: &[u8]) -> anyhow::Result<Vec<(String, String)>> {
         let mut cursor = std::io::Cursor::new(bytes);
@@ -193,7 +355,7 @@ async fn main() -> anyhow::Result<()> {
     let model = std::fs::canonicalize(args.model.clone().unwrap_or_else(default_model_dir))?;
     let mut child = Command::new(&args.plugin)
         .env("grafana_plugin_type", "datasource")
-        .env("RUST_LOG", "error")
+        .env("RUST_LOG", &args.rust_log)
         .stdout(Stdio::piped())
         .spawn()
         .with_context(|| {
@@ -281,6 +443,38 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
+    let live = if args.live {
+        let path = live_path(&mut data, &context).await?;
+        let mut packets = pluginv2::stream_client::StreamClient::new(channel.clone())
+            .run_stream(pluginv2::RunStreamRequest {
+                plugin_context: Some(context.clone()),
+                path,
+                data: Default::default(),
+            })
+            .await?
+            .into_inner();
+        let timeline = timeline.clone();
+        Some(tokio::spawn(async move {
+            while let Some(packet) = packets.message().await? {
+                let now = Instant::now();
+                let mut t = timeline.lock().unwrap();
+                for (text, label) in packet_rows(&packet.data)? {
+                    let Some(sent) = t.sent.get(&text).copied() else {
+                        continue;
+                    };
+                    if label != "unscored" && !label.is_empty() {
+                        t.delivered.entry(text).or_insert(now - sent);
+                    }
+                }
+            }
+            anyhow::Ok(())
+        }))
+    } else {
+        None
+    };
+    let stop_panels = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let panels = run_panels(args.panels, &channel, &context, &stop_panels);
+
     let sender = {
         let timeline = timeline.clone();
         let context = context.clone();
@@ -302,14 +496,18 @@ async fn main() -> anyhow::Result<()> {
     };
 
     anyhow::ensure!(
-        texts.len() <= 5_000,
-        "rate × seconds must stay within one 5,000-mention query"
+        args.poll_ms == 0 || texts.len() <= 5_000,
+        "rate × seconds must stay within one 5,000-mention query when polling (or --poll-ms 0)"
     );
-    let deadline = Instant::now() + Duration::from_secs(u64::from(args.seconds) + 60);
+    anyhow::ensure!(
+        args.live || args.poll_ms > 0,
+        "nothing would watch: keep --live or poll"
+    );
+    let deadline = Instant::now() + Duration::from_secs(u64::from(args.seconds) + 120);
     loop {
-        let rows = newest(&mut data, &context).await?;
-        let now = Instant::now();
-        let done = {
+        if args.poll_ms > 0 {
+            let rows = newest(&mut data, &context).await?;
+            let now = Instant::now();
             let mut t = timeline.lock().unwrap();
             for (text, label) in rows {
                 let Some(sent) = t.sent.get(&text).copied() else {
@@ -320,49 +518,96 @@ async fn main() -> anyhow::Result<()> {
                     t.scored.entry(text).or_insert(now - sent);
                 }
             }
-            t.scored.len() == texts.len()
+        }
+        let done = {
+            let t = timeline.lock().unwrap();
+            (!args.live || t.delivered.len() == texts.len())
+                && (args.poll_ms == 0 || t.scored.len() == texts.len())
         };
         if done || Instant::now() > deadline {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(args.poll_ms)).await;
+        tokio::time::sleep(Duration::from_millis(args.poll_ms.max(100))).await;
     }
     sender.await??;
+    let pushes_stopped = Instant::now();
+    if args.panels > 0 {
+        // How long after the pushes stop until nothing waits for the model, panels still running.
+        let mut diagnostics = pluginv2::diagnostics_client::DiagnosticsClient::new(channel.clone());
+        let at_stop = backlog_rows(&mut diagnostics).await?;
+        let mut drained = None;
+        while pushes_stopped.elapsed() < Duration::from_secs(300) {
+            if backlog_rows(&mut diagnostics).await? == 0 {
+                drained = Some(pushes_stopped.elapsed());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        stop_panels.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut latencies = Vec::new();
+        for panel in panels {
+            latencies.extend(panel.await??);
+        }
+        let queries = latencies.len();
+        println!(
+            "{} panels ran {queries} queries (p50 {:.0} ms, p95 {:.0} ms); backlog when the pushes stopped: {at_stop} rows; empty {}",
+            args.panels,
+            percentile(&mut latencies, 0.5),
+            percentile(&mut latencies, 0.95),
+            drained.map_or("not within 300 s".to_string(), |d| format!(
+                "{:.1} s after the pushes stopped",
+                d.as_secs_f64()
+            )),
+        );
+    }
+    if let Some(live) = live {
+        live.abort();
+    }
     let _ = child.kill();
 
     let mut t = timeline.lock().unwrap();
     let count = texts.len();
     println!(
-        "{count} mentions at {} per second for {} s; {} visible, {} scored",
+        "{count} mentions at {} per second for {} s; {} visible, {} scored (polling), {} delivered scored (live)",
         args.rate,
         args.seconds,
         t.visible.len(),
-        t.scored.len()
+        t.scored.len(),
+        t.delivered.len(),
     );
     let mut round_trip = t.round_trip.clone();
     let mut visible: Vec<Duration> = t.visible.values().copied().collect();
     let mut scored: Vec<Duration> = t.scored.drain().map(|(_, d)| d).collect();
-    let visible_p95 = percentile(&mut visible, 0.95);
+    let mut delivered: Vec<Duration> = t.delivered.drain().map(|(_, d)| d).collect();
     println!();
-    println!("| measure | p50 ms | p95 ms | max ms | p95 vs visible |");
+    println!("| measure | count | p50 ms | p95 ms | max ms |");
     println!("| --- | ---: | ---: | ---: | ---: |");
     for (name, values) in [
         ("POST round trip", &mut round_trip),
-        ("POST to visible in a mentions query", &mut visible),
-        ("POST to visible **and scored**", &mut scored),
+        ("POST to visible in a polled mentions query", &mut visible),
+        ("POST to visible **and scored** (polled)", &mut scored),
+        (
+            "POST to **scored and delivered** by Grafana Live",
+            &mut delivered,
+        ),
     ] {
+        if values.is_empty() {
+            continue;
+        }
         let p50 = percentile(values, 0.5);
         let p95 = percentile(values, 0.95);
         let max = percentile(values, 1.0);
         println!(
-            "| {name} | {p50:.0} | {p95:.0} | {max:.0} | {:.2}× |",
-            p95 / visible_p95
+            "| {name} | {} | {p50:.0} | {p95:.0} | {max:.0} |",
+            values.len()
         );
     }
-    println!(
-        "\n(the panel polls every {} ms for the newest 5,000 mentions; that adds up to one poll interval plus one query to the visible and scored times)",
-        args.poll_ms
-    );
+    if args.poll_ms > 0 {
+        println!(
+            "\n(the polling panel asks every {} ms for the newest 5,000 mentions; that adds up to one poll interval plus one query to the polled times)",
+            args.poll_ms
+        );
+    }
     anyhow::ensure!(t.sent.len() == count, "not every mention was sent");
     Ok(())
 }

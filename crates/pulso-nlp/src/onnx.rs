@@ -15,6 +15,44 @@ use super::{prediction, NlpError, SentimentModel, TextError, TextResult};
 /// Longest batch in tokens; long texts go in smaller batches so memory stays bounded.
 const MAX_BATCH_TOKENS: usize = 16_384;
 const MAX_BATCH_TEXTS: usize = 64;
+/// What one more inference call costs beyond its tokens, in tokens (measured with
+/// `examples/scoring_profile.rs`: a call is worth a few dozen tokens of compute).
+const CALL_COST_TOKENS: usize = 64;
+
+/// Splits texts sorted by token count (ascending) into runs, each padded to its longest text,
+/// so that the tokens computed (padding included) plus a fixed cost per call are the fewest.
+/// A mention and its short clauses thus go in separate runs instead of padding every clause to
+/// the mention's length. Returns the end of each run.
+fn plan_runs(sorted_lengths: &[usize]) -> Vec<usize> {
+    let n = sorted_lengths.len();
+    // best[k]: the least cost of the first k texts; from[k]: where its last run starts.
+    let mut best = vec![usize::MAX; n + 1];
+    let mut from = vec![0; n + 1];
+    best[0] = 0;
+    for end in 1..=n {
+        let width = sorted_lengths[end - 1].max(1);
+        for start in end.saturating_sub(MAX_BATCH_TEXTS)..end {
+            let rows = end - start;
+            // Sorted ascending, so a run's last text is its longest.
+            if rows > 1 && rows * width > MAX_BATCH_TOKENS {
+                continue;
+            }
+            let cost = best[start].saturating_add(CALL_COST_TOKENS + rows * width);
+            if cost < best[end] {
+                best[end] = cost;
+                from[end] = start;
+            }
+        }
+    }
+    let mut ends = Vec::new();
+    let mut end = n;
+    while end > 0 {
+        ends.push(end);
+        end = from[end];
+    }
+    ends.reverse();
+    ends
+}
 
 /// ONNX Runtime allows one environment per process, bound to the library loaded first.
 static ENVIRONMENT: OnceLock<Result<(Environment, PathBuf), String>> = OnceLock::new();
@@ -94,6 +132,11 @@ impl OnnxSentimentModel {
             .map_err(|e| invalid(&files.model, e.to_string()))?
             .with_intra_threads(intra_threads.max(1))
             .map_err(|e| invalid(&files.model, e.to_string()))?
+            // Idle threads sleep instead of spinning: the plugin shares its cores with ingestion,
+            // queries and Grafana, and spinning took 9 to 16 % of the process's samples while
+            // scoring 100 mentions/s (perf, issue 14).
+            .with_intra_op_spinning(false)
+            .map_err(|e| invalid(&files.model, e.to_string()))?
             .commit_from_file(&files.model)
             .map_err(|e| invalid(&files.model, e.to_string()))?;
         let has_head = session
@@ -152,16 +195,9 @@ impl OnnxSentimentModel {
         let mut order: Vec<usize> = (0..encoded.len()).collect();
         order.sort_by_key(|&i| encoded[i].ids.len());
         let mut results: Vec<Option<Inference>> = (0..encoded.len()).map(|_| None).collect();
+        let lengths: Vec<usize> = order.iter().map(|&i| encoded[i].ids.len()).collect();
         let mut start = 0;
-        while start < order.len() {
-            // Sorted ascending, so the last text of a batch is its longest.
-            let mut end = start + 1;
-            while end < order.len()
-                && end - start < MAX_BATCH_TEXTS
-                && encoded[order[end]].ids.len() * (end + 1 - start) <= MAX_BATCH_TOKENS
-            {
-                end += 1;
-            }
+        for end in plan_runs(&lengths) {
             let batch: Vec<&Encoded> = order[start..end].iter().map(|&i| &encoded[i]).collect();
             for (slot, inference) in order[start..end].iter().zip(self.run_batch(&batch)?) {
                 results[*slot] = Some(inference);
@@ -269,5 +305,52 @@ impl SentimentModel for OnnxSentimentModel {
                 Ok(result)
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(lengths: &[usize]) -> Vec<Vec<usize>> {
+        let mut start = 0;
+        plan_runs(lengths)
+            .into_iter()
+            .map(|end| {
+                let run = lengths[start..end].to_vec();
+                start = end;
+                run
+            })
+            .collect()
+    }
+
+    #[test]
+    fn short_clauses_are_not_padded_to_a_long_mention() {
+        let mut lengths = vec![12; 40];
+        lengths.extend([56; 20]);
+        assert_eq!(runs(&lengths), vec![vec![12; 40], vec![56; 20]]);
+    }
+
+    #[test]
+    fn nearly_equal_lengths_share_a_call() {
+        let lengths: Vec<usize> = (30..40).collect();
+        assert_eq!(runs(&lengths), vec![lengths.clone()]);
+    }
+
+    #[test]
+    fn runs_respect_the_text_and_token_bounds() {
+        let lengths = vec![10; 200];
+        assert!(runs(&lengths).iter().all(|r| r.len() <= MAX_BATCH_TEXTS));
+        assert_eq!(runs(&lengths).concat(), lengths);
+        let long = vec![512; 100];
+        assert!(runs(&long)
+            .iter()
+            .all(|r| r.len() * 512 <= MAX_BATCH_TOKENS));
+        assert_eq!(runs(&[]), Vec::<Vec<usize>>::new());
+        assert_eq!(
+            runs(&[100_000]),
+            vec![vec![100_000]],
+            "one text always runs"
+        );
     }
 }

@@ -73,11 +73,13 @@ pub async fn score_next_batch(
     queue: &ScoringQueue,
     stats: &ScoringStats,
 ) -> Result<usize, ScoringError> {
+    let fetch_started = Instant::now();
     let rows = store.unscored_feedback(ROWS_PER_BATCH).await?;
     if rows.is_empty() {
         return Ok(0);
     }
     let started = Instant::now();
+    let fetch = started - fetch_started;
     // Clauses that name an aspect are scored in the same batch as the mentions, so a mixed
     // review ("rico pero caro") gets praise for taste and a complaint about price.
     let plans: Vec<Option<Vec<Clause>>> = rows.iter().map(|(_, t)| clauses_to_score(t)).collect();
@@ -85,7 +87,9 @@ pub async fn score_next_batch(
     for clauses in plans.iter().flatten() {
         texts.extend(clauses.iter().map(|c| c.text.clone()));
     }
+    let text_count = texts.len();
     let results = queue.score(texts).await?;
+    let inference = started.elapsed();
     let model = queue.model();
     let probabilities = |p: &pulso_nlp::Prediction| -> [f64; 3] {
         Label::ALL.map(|label| {
@@ -172,9 +176,18 @@ pub async fn score_next_batch(
         // Stored rows are never empty, so this means the model refuses them all; stop, loudly.
         return Err(ScoringError::Unscorable { rows: rows.len() });
     }
+    let store_started = Instant::now();
     store
         .insert_analysis(model.model_id(), &scores, &aspect_scores)
         .await?;
+    tracing::debug!(
+        rows = rows.len(),
+        texts = text_count,
+        fetch_ms = fetch.as_secs_f64() * 1e3,
+        inference_ms = inference.as_secs_f64() * 1e3,
+        store_ms = store_started.elapsed().as_secs_f64() * 1e3,
+        "scored a batch"
+    );
     let elapsed = started.elapsed().as_secs_f64().max(1e-6);
     stats
         .rows_scored

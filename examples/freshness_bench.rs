@@ -475,25 +475,38 @@ async fn main() -> anyhow::Result<()> {
     let stop_panels = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let panels = run_panels(args.panels, &channel, &context, &stop_panels);
 
-    let sender = {
+    let pushes_began = Instant::now();
+    let mut sender = Some({
         let timeline = timeline.clone();
         let context = context.clone();
-        let mut resource = resource.clone();
+        let resource = resource.clone();
         let texts = texts.clone();
         let period = Duration::from_secs_f64(1.0 / f64::from(args.rate));
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(period);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            // Open loop: each push leaves on its tick whether or not earlier ones were answered,
+            // as independent clients would send them (a slow plugin does not slow the rate).
+            let mut in_flight = Vec::with_capacity(texts.len());
             for (i, text) in texts.iter().enumerate() {
                 ticker.tick().await;
                 let sent = Instant::now();
                 timeline.lock().unwrap().sent.insert(text.clone(), sent);
-                post(&mut resource, &context, &format!("f-{i}"), text).await?;
-                timeline.lock().unwrap().round_trip.push(sent.elapsed());
+                let (timeline, context, text) = (timeline.clone(), context.clone(), text.clone());
+                let mut resource = resource.clone();
+                in_flight.push(tokio::spawn(async move {
+                    post(&mut resource, &context, &format!("f-{i}"), &text).await?;
+                    timeline.lock().unwrap().round_trip.push(sent.elapsed());
+                    anyhow::Ok(())
+                }));
             }
-            anyhow::Ok(())
+            for push in in_flight {
+                push.await??;
+            }
+            // When the last push was answered.
+            anyhow::Ok(Instant::now())
         })
-    };
+    });
 
     anyhow::ensure!(
         args.poll_ms == 0 || texts.len() <= 5_000,
@@ -503,7 +516,55 @@ async fn main() -> anyhow::Result<()> {
         args.live || args.poll_ms > 0,
         "nothing would watch: keep --live or poll"
     );
-    let deadline = Instant::now() + Duration::from_secs(u64::from(args.seconds) + 120);
+    if args.panels > 0 {
+        // How long after the pushes stop until nothing waits for the model, panels still running.
+        let mut diagnostics = pluginv2::diagnostics_client::DiagnosticsClient::new(channel.clone());
+        let pushes_stopped = sender.take().expect("the sender runs").await??;
+        let at_stop = backlog_rows(&mut diagnostics).await?;
+        println!(
+            "pushes stopped {:.0} s after they began; {at_stop} rows wait for the model",
+            (pushes_stopped - pushes_began).as_secs_f64()
+        );
+        let mut drained = None;
+        let mut reported = Instant::now();
+        while pushes_stopped.elapsed() < Duration::from_secs(300) {
+            let waiting = backlog_rows(&mut diagnostics).await?;
+            if waiting == 0 {
+                drained = Some(pushes_stopped.elapsed());
+                break;
+            }
+            if reported.elapsed() >= Duration::from_secs(10) {
+                println!(
+                    "  {waiting} rows wait {:.0} s after the pushes stopped",
+                    pushes_stopped.elapsed().as_secs_f64()
+                );
+                reported = Instant::now();
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        stop_panels.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut latencies = Vec::new();
+        for panel in panels {
+            latencies.extend(panel.await??);
+        }
+        let queries = latencies.len();
+        println!(
+            "{} panels ran {queries} queries (p50 {:.0} ms, p95 {:.0} ms); backlog when the pushes stopped: {at_stop} rows; empty {}",
+            args.panels,
+            percentile(&mut latencies, 0.5),
+            percentile(&mut latencies, 0.95),
+            drained.map_or("not within 300 s".to_string(), |d| format!(
+                "{:.1} s after the pushes stopped",
+                d.as_secs_f64()
+            )),
+        );
+    }
+    // With panels, the drain above already waited for the scorer.
+    let wait = match args.panels {
+        0 => u64::from(args.seconds) + 120,
+        _ => 5,
+    };
+    let deadline = Instant::now() + Duration::from_secs(wait);
     loop {
         if args.poll_ms > 0 {
             let rows = newest(&mut data, &context).await?;
@@ -529,36 +590,8 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(args.poll_ms.max(100))).await;
     }
-    sender.await??;
-    let pushes_stopped = Instant::now();
-    if args.panels > 0 {
-        // How long after the pushes stop until nothing waits for the model, panels still running.
-        let mut diagnostics = pluginv2::diagnostics_client::DiagnosticsClient::new(channel.clone());
-        let at_stop = backlog_rows(&mut diagnostics).await?;
-        let mut drained = None;
-        while pushes_stopped.elapsed() < Duration::from_secs(300) {
-            if backlog_rows(&mut diagnostics).await? == 0 {
-                drained = Some(pushes_stopped.elapsed());
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        stop_panels.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut latencies = Vec::new();
-        for panel in panels {
-            latencies.extend(panel.await??);
-        }
-        let queries = latencies.len();
-        println!(
-            "{} panels ran {queries} queries (p50 {:.0} ms, p95 {:.0} ms); backlog when the pushes stopped: {at_stop} rows; empty {}",
-            args.panels,
-            percentile(&mut latencies, 0.5),
-            percentile(&mut latencies, 0.95),
-            drained.map_or("not within 300 s".to_string(), |d| format!(
-                "{:.1} s after the pushes stopped",
-                d.as_secs_f64()
-            )),
-        );
+    if let Some(sender) = sender {
+        sender.await??;
     }
     if let Some(live) = live {
         live.abort();

@@ -139,6 +139,34 @@ impl PluginProcess {
         pluginv2::resource_client::ResourceClient::new(self.channel().await)
     }
 
+    /// `POST /feedback?source_type=social&platform=twitter` with `lines` as NDJSON, as
+    /// `context`'s user; fails the test unless it answers 200.
+    pub async fn push_lines(&self, context: &pluginv2::PluginContext, lines: &[Value]) {
+        let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let request = pluginv2::CallResourceRequest {
+            plugin_context: Some(context.clone()),
+            path: "feedback".into(),
+            method: "POST".into(),
+            url: "feedback?source_type=social&platform=twitter".into(),
+            body: body.into_bytes().into(),
+            ..Default::default()
+        };
+        let mut stream = self
+            .resource()
+            .await
+            .call_resource(request)
+            .await
+            .unwrap()
+            .into_inner();
+        let response = stream.message().await.unwrap().unwrap();
+        assert_eq!(
+            response.code,
+            200,
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
+    }
+
     pub async fn stream(&self) -> pluginv2::stream_client::StreamClient<Channel> {
         pluginv2::stream_client::StreamClient::new(self.channel().await)
     }

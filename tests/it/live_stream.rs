@@ -14,32 +14,6 @@ use tonic::transport::Channel;
 
 const MODEL_LOAD: Duration = Duration::from_secs(120);
 
-async fn push(plugin: &PluginProcess, context: &pluginv2::PluginContext, lines: &[Value]) {
-    let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let request = pluginv2::CallResourceRequest {
-        plugin_context: Some(context.clone()),
-        path: "feedback".into(),
-        method: "POST".into(),
-        url: "feedback?source_type=social&platform=twitter".into(),
-        body: body.into_bytes().into(),
-        ..Default::default()
-    };
-    let mut stream = plugin
-        .resource()
-        .await
-        .call_resource(request)
-        .await
-        .unwrap()
-        .into_inner();
-    let response = stream.message().await.unwrap().unwrap();
-    assert_eq!(
-        response.code,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
-}
-
 /// Runs a live query and returns its first frame (decoded) and its channel's path.
 async fn live_query(
     plugin: &PluginProcess,
@@ -182,17 +156,17 @@ async fn a_live_mentions_panel_receives_newly_scored_rows_that_match_its_filters
     }
 
     let mut stream = run_stream(&mut client, &viewer, &path).await;
-    push(
-        &plugin,
-        &editor,
-        &[
-            json!({"id": "live-1", "brand": "Brasa Norte",
+    plugin
+        .push_lines(
+            &editor,
+            &[
+                json!({"id": "live-1", "brand": "Brasa Norte",
                    "text": "Pésimo, el pollo llegó frío y crudo, nunca más"}),
-            json!({"id": "live-2", "brand": "Mar Azul",
+                json!({"id": "live-2", "brand": "Mar Azul",
                    "text": "Bacán la atención, el ceviche buenazo, volveré"}),
-        ],
-    )
-    .await;
+            ],
+        )
+        .await;
     let packet = next_packet(&mut stream, MODEL_LOAD)
         .await
         .expect("a packet once the pushed mention is scored");
@@ -244,15 +218,15 @@ async fn live_aggregates_replace_their_window_as_rows_are_scored() {
     assert_eq!(counted, 0, "the database starts empty");
     let mut client = plugin.stream().await;
     let mut stream = run_stream(&mut client, &viewer, &path).await;
-    push(
-        &plugin,
-        &editor,
-        &[
-            json!({"id": "agg-1", "text": "Pésimo, el pollo llegó frío y crudo, nunca más"}),
-            json!({"id": "agg-2", "text": "Bacán la atención, el ceviche buenazo, volveré"}),
-        ],
-    )
-    .await;
+    plugin
+        .push_lines(
+            &editor,
+            &[
+                json!({"id": "agg-1", "text": "Pésimo, el pollo llegó frío y crudo, nunca más"}),
+                json!({"id": "agg-2", "text": "Bacán la atención, el ceviche buenazo, volveré"}),
+            ],
+        )
+        .await;
     // Each packet is the whole distribution over the last hour, so the last one counts both.
     let mut by_label = HashMap::new();
     while by_label.values().sum::<i64>() < 2 {
@@ -296,12 +270,12 @@ async fn one_producer_serves_every_stream_and_cancelled_streams_free_their_tasks
     // Warm up: the model loads and the first row is scored before anything is counted.
     let mut client = plugin.stream().await;
     let mut first = run_stream(&mut client, &viewer, &path).await;
-    push(
-        &plugin,
-        &editor,
-        &[json!({"id": "warm", "text": "Rico el lomo saltado"})],
-    )
-    .await;
+    plugin
+        .push_lines(
+            &editor,
+            &[json!({"id": "warm", "text": "Rico el lomo saltado"})],
+        )
+        .await;
     next_packet(&mut first, MODEL_LOAD)
         .await
         .expect("the warm-up row streamed");
@@ -320,12 +294,12 @@ async fn one_producer_serves_every_stream_and_cancelled_streams_free_their_tasks
         1.0,
         "100 streams on one channel share one producer"
     );
-    push(
-        &plugin,
-        &editor,
-        &[json!({"id": "fan-out", "text": "La chicha morada estaba aguada"})],
-    )
-    .await;
+    plugin
+        .push_lines(
+            &editor,
+            &[json!({"id": "fan-out", "text": "La chicha morada estaba aguada"})],
+        )
+        .await;
     for stream in &mut streams {
         let packet = next_packet(stream, Duration::from_secs(60))
             .await

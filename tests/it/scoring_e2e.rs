@@ -202,32 +202,15 @@ async fn pushed_mentions_are_scored_by_the_background_worker() {
     let db = dir.path().join("push.db");
     let plugin = PluginProcess::start();
     let mut editor = context_with_model(&db, "Editor", &model);
-    let body = concat!(
-        "{\"id\": \"push-1\", \"text\": \"Pésimo, el pollo llegó frío y crudo, nunca más\"}\n",
-        "{\"id\": \"push-2\", \"text\": \"Bacán la atención, el ceviche buenazo, volveré\"}\n",
-    );
-    let request = pluginv2::CallResourceRequest {
-        plugin_context: Some(editor.clone()),
-        path: "feedback".into(),
-        method: "POST".into(),
-        url: "feedback?source_type=social&platform=twitter".into(),
-        body: body.as_bytes().to_vec().into(),
-        ..Default::default()
-    };
-    let mut stream = plugin
-        .resource()
-        .await
-        .call_resource(request)
-        .await
-        .unwrap()
-        .into_inner();
-    let response = stream.message().await.unwrap().unwrap();
-    assert_eq!(
-        response.code,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    plugin
+        .push_lines(
+            &editor,
+            &[
+                json!({"id": "push-1", "text": "Pésimo, el pollo llegó frío y crudo, nunca más"}),
+                json!({"id": "push-2", "text": "Bacán la atención, el ceviche buenazo, volveré"}),
+            ],
+        )
+        .await;
 
     editor.user.as_mut().unwrap().role = "Viewer".into();
     let now = chrono::Utc::now().timestamp_millis();

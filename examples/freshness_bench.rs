@@ -136,33 +136,53 @@ async fn post(
     push(client, context, json!({"id": id, "text": text}).to_string()).await
 }
 
-/// (text, label) of the newest mentions.
-async fn newest(
+/// The first frame of a mentions query for the newest 5,000 over `range` (epoch ms).
+async fn mentions_frame(
     client: &mut pluginv2::data_client::DataClient<Channel>,
     context: &pluginv2::PluginContext,
-) -> anyhow::Result<Vec<(String, String)>> {
-    let now = chrono::Utc::now().timestamp_millis();
+    live: bool,
+    (from_epoch_ms, to_epoch_ms): (i64, i64),
+) -> anyhow::Result<Vec<u8>> {
     let response = client
         .query_data(pluginv2::QueryDataRequest {
             plugin_context: Some(context.clone()),
             headers: HashMap::new(),
             queries: vec![pluginv2::DataQuery {
                 ref_id: "A".into(),
-                json: json!({"queryType": "mentions", "limit": 5000})
+                json: json!({"queryType": "mentions", "limit": 5000, "live": live})
                     .to_string()
                     .into_bytes(),
                 time_range: Some(pluginv2::TimeRange {
-                    from_epoch_ms: now - 3_600_000,
-                    to_epoch_ms: now + 3_600_000,
+                    from_epoch_ms,
+                    to_epoch_ms,
                 }),
                 ..Default::default()
             }],
         })
         .await?
         .into_inner();
-    let frame = &response.responses["A"].frames[0];
-    let decoded = pulso_frame::decode(frame)?;
-    Ok(decoded)
+    let mut answer = response
+        .responses
+        .into_values()
+        .next()
+        .context("no answer")?;
+    anyhow::ensure!(
+        answer.error.is_empty(),
+        "the query failed: {}",
+        answer.error
+    );
+    anyhow::ensure!(!answer.frames.is_empty(), "the query returned no frame");
+    Ok(answer.frames.swap_remove(0))
+}
+
+/// (text, label) of the newest mentions.
+async fn newest(
+    client: &mut pluginv2::data_client::DataClient<Channel>,
+    context: &pluginv2::PluginContext,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let frame = mentions_frame(client, context, false, (now - 3_600_000, now + 3_600_000)).await?;
+    pulso_frame::decode(&frame)
 }
 
 /// Runs a live mentions query for the newest 5,000 and returns its channel's path.
@@ -171,26 +191,8 @@ async fn live_path(
     context: &pluginv2::PluginContext,
 ) -> anyhow::Result<String> {
     let now = chrono::Utc::now().timestamp_millis();
-    let response = client
-        .query_data(pluginv2::QueryDataRequest {
-            plugin_context: Some(context.clone()),
-            headers: HashMap::new(),
-            queries: vec![pluginv2::DataQuery {
-                ref_id: "A".into(),
-                json: json!({"queryType": "mentions", "limit": 5000, "live": true})
-                    .to_string()
-                    .into_bytes(),
-                time_range: Some(pluginv2::TimeRange {
-                    from_epoch_ms: now - 3_600_000,
-                    to_epoch_ms: now,
-                }),
-                ..Default::default()
-            }],
-        })
-        .await?
-        .into_inner();
-    let channel = pulso_frame::channel(&response.responses["A"].frames[0])?;
-    Ok(channel
+    let frame = mentions_frame(client, context, true, (now - 3_600_000, now)).await?;
+    Ok(pulso_frame::channel(&frame)?
         .strip_prefix("ds/freshness/")
         .context("a channel of this data source")?
         .to_string())

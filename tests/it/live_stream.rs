@@ -14,6 +14,26 @@ use tonic::transport::Channel;
 
 const MODEL_LOAD: Duration = Duration::from_secs(120);
 
+/// A plugin with the model and an empty database, and a Viewer's and an Editor's context.
+fn start_with_model() -> (
+    tempfile::TempDir,
+    PluginProcess,
+    pluginv2::PluginContext,
+    pluginv2::PluginContext,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let viewer = context_with_model(&db, "Viewer", &model_dir());
+    let editor = as_role(&viewer, "Editor");
+    (dir, PluginProcess::start(), viewer, editor)
+}
+
+fn as_role(context: &pluginv2::PluginContext, role: &str) -> pluginv2::PluginContext {
+    let mut context = context.clone();
+    context.user.as_mut().expect("a user").role = role.to_string();
+    context
+}
+
 /// Runs a live query and returns its first frame (decoded) and its channel's path.
 async fn live_query(
     plugin: &PluginProcess,
@@ -88,12 +108,7 @@ fn column<'a>(packet: &'a Value, name: &str) -> &'a Vec<Value> {
 
 #[tokio::test]
 async fn a_live_mentions_panel_receives_newly_scored_rows_that_match_its_filters() {
-    let model = model_dir();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("live.db");
-    let plugin = PluginProcess::start();
-    let viewer = context_with_model(&db, "Viewer", &model);
-    let editor = context_with_model(&db, "Editor", &model);
+    let (_dir, plugin, viewer, editor) = start_with_model();
     let (frame, path) = live_query(
         &plugin,
         &viewer,
@@ -141,7 +156,7 @@ async fn a_live_mentions_panel_receives_newly_scored_rows_that_match_its_filters
     for role in ["Viewer", "Admin"] {
         let response = client
             .publish_stream(pluginv2::PublishStreamRequest {
-                plugin_context: Some(context_with_model(&db, role, &model)),
+                plugin_context: Some(as_role(&viewer, role)),
                 path: path.clone(),
                 data: br#"{"text":"forged"}"#.to_vec(),
             })
@@ -189,12 +204,7 @@ async fn a_live_mentions_panel_receives_newly_scored_rows_that_match_its_filters
 
 #[tokio::test]
 async fn live_aggregates_replace_their_window_as_rows_are_scored() {
-    let model = model_dir();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("live-agg.db");
-    let plugin = PluginProcess::start();
-    let viewer = context_with_model(&db, "Viewer", &model);
-    let editor = context_with_model(&db, "Editor", &model);
+    let (_dir, plugin, viewer, editor) = start_with_model();
     let (frame, path) = live_query(
         &plugin,
         &viewer,
@@ -255,12 +265,7 @@ async fn no_streams_left(plugin: &PluginProcess) {
 
 #[tokio::test]
 async fn one_producer_serves_every_stream_and_cancelled_streams_free_their_tasks() {
-    let model = model_dir();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("live-many.db");
-    let plugin = PluginProcess::start();
-    let viewer = context_with_model(&db, "Viewer", &model);
-    let editor = context_with_model(&db, "Editor", &model);
+    let (_dir, plugin, viewer, editor) = start_with_model();
     let (_, path) = live_query(
         &plugin,
         &viewer,

@@ -82,8 +82,9 @@ impl Streams {
         )
     }
 
-    /// The channel's producer, started with `feed` unless one runs already.
-    fn producer(&self, key: String, feed: impl FnOnce() -> LiveFeed) -> Arc<Producer> {
+    /// The channel's producer, started with `feed` unless one runs already (then `feed` is
+    /// dropped unused).
+    fn producer(&self, key: String, feed: LiveFeed) -> Arc<Producer> {
         let mut producers = self.producers.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(producer) = producers.get(&key).and_then(Weak::upgrade) {
             if !producer.task.is_finished() {
@@ -93,7 +94,7 @@ impl Streams {
         producers.retain(|_, producer| producer.strong_count() > 0);
         let (packets, _) = broadcast::channel(PACKETS_BUFFERED);
         let task = tokio::spawn(produce(
-            feed(),
+            feed,
             packets.clone(),
             Counted::new(&self.running_producers),
         ));
@@ -137,8 +138,7 @@ fn status_for(error: &LiveError) -> tonic::Status {
     match error {
         LiveError::UnknownPath { .. } | LiveError::Query(_) => tonic::Status::not_found(message),
         LiveError::OtherOrganisation { .. } => tonic::Status::permission_denied(message),
-        LiveError::NoModel => tonic::Status::failed_precondition(message),
-        LiveError::Instance(_) => tonic::Status::failed_precondition(message),
+        LiveError::NoModel | LiveError::Instance(_) => tonic::Status::failed_precondition(message),
     }
 }
 
@@ -186,14 +186,13 @@ impl stream_server::Stream for Pulso {
             source.as_ref().map_or("", |s| s.uid),
             request.path
         );
-        // Open the feed before looking for a producer, so errors reach this caller; a feed
-        // that turns out not to be needed is dropped unused.
+        // Open the feed before looking for a producer, so errors reach this caller.
         let feed = self
             .service
             .open_live(source.as_ref(), channel)
             .await
             .map_err(|e| status_for(&e))?;
-        let producer = self.streams.producer(key, || feed);
+        let producer = self.streams.producer(key, feed);
         let packets = producer.packets.subscribe();
         let state = (packets, producer, Counted::new(&self.streams.open_streams));
         let stream = futures_util::stream::unfold(state, |(mut packets, producer, open)| async {

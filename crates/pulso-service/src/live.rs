@@ -281,7 +281,9 @@ pub struct LiveFeed {
     instance: Arc<Instance>,
     scored: broadcast::Receiver<Arc<[i64]>>,
     pending: Vec<i64>,
-    last_sent: Option<Instant>,
+    /// When the last update went out (or the feed opened): the next waits at least
+    /// [`MIN_PACKET_INTERVAL`] after it, and an aggregate is refreshed [`REFRESH_INTERVAL`] after.
+    last_sent: Instant,
 }
 
 impl LiveFeed {
@@ -295,7 +297,7 @@ impl LiveFeed {
             instance,
             scored,
             pending: Vec::new(),
-            last_sent: None,
+            last_sent: Instant::now(),
         })
     }
 
@@ -307,9 +309,7 @@ impl LiveFeed {
     /// gone (its settings changed): the stream should end, and Grafana starts it again.
     pub async fn next(&mut self) -> Option<Result<Answered, ServiceError>> {
         loop {
-            let refresh = (!self.kind().appends())
-                .then(|| self.last_sent.map(|at| at + REFRESH_INTERVAL))
-                .flatten();
+            let refresh = (!self.kind().appends()).then_some(self.last_sent + REFRESH_INTERVAL);
             tokio::select! {
                 received = self.scored.recv() => {
                     if !self.take(received) {
@@ -319,31 +319,24 @@ impl LiveFeed {
                 () = sleep_until_or_forever(refresh) => {}
             }
             // Coalesce: whatever is scored until the packet interval has passed joins this one.
-            if let Some(ready) = self.last_sent.map(|at| at + MIN_PACKET_INTERVAL) {
-                loop {
-                    tokio::select! {
-                        received = self.scored.recv() => {
-                            if !self.take(received) {
-                                return None;
-                            }
+            let ready = self.last_sent + MIN_PACKET_INTERVAL;
+            loop {
+                tokio::select! {
+                    received = self.scored.recv() => {
+                        if !self.take(received) {
+                            return None;
                         }
-                        () = tokio::time::sleep_until(ready) => break,
                     }
+                    () = tokio::time::sleep_until(ready) => break,
                 }
             }
+            // Batches already waiting join too (select! may have picked the deadline first).
             while let Ok(ids) = self.scored.try_recv() {
-                self.pending.extend_from_slice(&ids);
+                self.take(Ok(ids));
             }
-            match self.answer().await {
-                Ok(Some(answer)) => {
-                    self.last_sent = Some(Instant::now());
-                    return Some(Ok(answer));
-                }
-                Ok(None) => {}
-                Err(error) => {
-                    self.last_sent = Some(Instant::now());
-                    return Some(Err(error));
-                }
+            if let Some(update) = self.answer().await.transpose() {
+                self.last_sent = Instant::now();
+                return Some(update);
             }
         }
     }

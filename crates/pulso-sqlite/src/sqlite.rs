@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
@@ -37,6 +38,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the health check's write probe waits for it: a locked file is reported quickly.
 const HEALTH_BUSY_TIMEOUT_MS: u64 = 1_500;
+/// How long a write waits for its turn behind this process's other writes.
+const WRITE_TURN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// SQLITE_BUSY or SQLITE_LOCKED, in any of their extended forms.
 fn is_locked(error: &sqlx::Error) -> bool {
@@ -64,8 +67,17 @@ const STATEMENT_SEPARATOR: &str = "\n;\n";
 
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// For the dedicated connection each write batch opens.
+    /// For the writer connection.
     options: SqliteConnectOptions,
+    /// The connection every write of this process runs on, one write at a time, in the order
+    /// they asked. SQLite lets one connection write at a time, and its busy handler retries
+    /// with sleeps in no order: under steady pushes plus the scorer and the term indexer, a
+    /// write could wait past the busy timeout and fail with "database is locked". A tokio
+    /// mutex queues them first come, first served. Kept open between writes, so a push opens
+    /// no connection; empty until the first write, and after a large batch or a failed one.
+    writer: Arc<tokio::sync::Mutex<Option<SqliteConnection>>>,
+    /// [`WRITE_TURN_TIMEOUT`]; tests shorten it.
+    write_turn_timeout: Duration,
     path: PathBuf,
     mode: OpenMode,
 }
@@ -160,6 +172,8 @@ impl SqliteStore {
         let store = Self {
             pool,
             options,
+            writer: Arc::default(),
+            write_turn_timeout: WRITE_TURN_TIMEOUT,
             path: path.to_path_buf(),
             mode,
         };
@@ -212,7 +226,8 @@ impl SqliteStore {
         if definitions.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.connection.begin().await.map_err(StoreError::query)?;
         if terms_trigger.is_some() {
             sqlx::query(&format!("DROP TRIGGER \"{TERMS_INSERT_TRIGGER}\""))
                 .execute(&mut *tx)
@@ -231,7 +246,8 @@ impl SqliteStore {
                 .await
                 .map_err(StoreError::query)?;
         }
-        tx.commit().await.map_err(StoreError::query)
+        tx.commit().await.map_err(StoreError::query)?;
+        writer.done().await
     }
 
     /// Does the work a bulk load deferred (see [`OpenMode::BulkLoad`]): fills the terms table
@@ -239,8 +255,9 @@ impl SqliteStore {
     /// pending. Every open runs it too.
     pub async fn build_deferred_indexes(&self) -> Result<(), StoreError> {
         // The write lock first, so the definitions read are the ones this transaction removes.
-        let mut tx = self
-            .pool
+        let mut writer = self.writer().await?;
+        let mut tx = writer
+            .connection
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(StoreError::query)?;
@@ -251,7 +268,8 @@ impl SqliteStore {
                 .await
                 .map_err(StoreError::query)?;
         let Some(definitions) = deferred else {
-            return Ok(());
+            tx.rollback().await.map_err(StoreError::query)?;
+            return writer.done().await;
         };
         for definition in definitions.split(STATEMENT_SEPARATOR) {
             // Idempotent, should an index or the trigger exist already.
@@ -269,7 +287,8 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(StoreError::query)?;
-        tx.commit().await.map_err(StoreError::query)
+        tx.commit().await.map_err(StoreError::query)?;
+        writer.done().await
     }
 
     /// Term hashes made by another tokeniser version would count the wrong terms: drop them,
@@ -283,7 +302,8 @@ impl SqliteStore {
         if version.as_deref() == Some(terms::TERMS_VERSION) {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.connection.begin().await.map_err(StoreError::query)?;
         let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
             .fetch_one(&mut *tx)
             .await
@@ -302,6 +322,7 @@ impl SqliteStore {
         .await
         .map_err(StoreError::query)?;
         tx.commit().await.map_err(StoreError::query)?;
+        writer.done().await?;
         Ok(())
     }
 
@@ -318,13 +339,15 @@ impl SqliteStore {
         if found.is_none() {
             // One statement, so that two openers racing agree on the first; a read-only file
             // stays unclaimed.
+            let mut writer = self.writer().await?;
             let _ = sqlx::query(
                 "INSERT INTO settings (key, value) VALUES ('owner_org_id', ?) \
                  ON CONFLICT (key) DO NOTHING",
             )
             .bind(org_id.to_string())
-            .execute(&self.pool)
+            .execute(&mut writer.connection)
             .await;
+            writer.done().await?;
             found = owner().await?;
         }
         Ok(found
@@ -346,6 +369,9 @@ impl SqliteStore {
             let _ = sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&self.pool)
                 .await;
+        }
+        if let Some(writer) = self.writer.lock().await.take() {
+            let _ = writer.close().await;
         }
         self.pool.close().await;
     }
@@ -529,8 +555,11 @@ fn validate_row(index: usize, row: &NewFeedback) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Page cache of a write batch's connection, in KiB; pages are allocated only as used.
+/// Page cache of a large write batch's connection, in KiB; pages are allocated only as used.
 const BATCH_CACHE_KIB: u32 = 256 * 1024;
+/// A batch past this many rows gets [`BATCH_CACHE_KIB`]; smaller ones (pushes, most
+/// imports' first chunk) run with the pooled connections' small cache.
+const LARGE_BATCH_ROWS: usize = 2_000;
 /// The page cache of a bulk load's connections: at 10M rows the B-trees that take rows in
 /// random order (the time-ordered terms table, the unique external ids) outgrow 256 MiB, and
 /// every commit then writes back pages it will dirty again in the next batch.
@@ -546,7 +575,7 @@ const FILL_TERMS_TABLE: &str = "INSERT OR REPLACE INTO feedback_terms (event_tim
 
 /// One open write transaction; dropping it without `commit` rolls everything back.
 struct SqliteBatch {
-    connection: SqliteConnection,
+    writer: Writer,
     ingest_time_ms: i64,
     /// The revision every row of this batch is tagged with.
     revision: i64,
@@ -566,47 +595,95 @@ impl FeedbackBatch for SqliteBatch {
 
     async fn rollback(mut self: Box<Self>) -> Result<(), StoreError> {
         sqlx::query("ROLLBACK")
-            .execute(&mut self.connection)
+            .execute(&mut self.writer.connection)
             .await
             .map_err(StoreError::query)?;
-        Ok(self.connection.close().await.map_err(StoreError::query)?)
+        self.writer.done().await
+    }
+}
+
+/// A write's turn on the writer connection (see [`SqliteStore::writer`]). [`Writer::done`]
+/// hands the connection back for the next write; dropped without it (an error, a batch
+/// dropped uncommitted), the connection closes, which rolls back what it had not committed,
+/// and the next write opens a fresh one.
+struct Writer {
+    turn: tokio::sync::OwnedMutexGuard<Option<SqliteConnection>>,
+    connection: SqliteConnection,
+    /// Set once the connection's page cache has been made large for a big batch: such a
+    /// connection is closed after it, so its cache is not kept.
+    large_cache: bool,
+}
+
+impl Writer {
+    async fn done(mut self) -> Result<(), StoreError> {
+        if self.large_cache {
+            self.connection.close().await.map_err(StoreError::query)
+        } else {
+            *self.turn = Some(self.connection);
+            Ok(())
+        }
+    }
+
+    /// Gives the connection a large page cache, for a batch too big for the small one: with
+    /// a small cache, SQLite spills the open transaction to the WAL and reads it back over
+    /// and over.
+    async fn grow_cache(&mut self, kib: u32) -> Result<(), StoreError> {
+        if !self.large_cache {
+            sqlx::query(&format!("PRAGMA cache_size = -{kib}"))
+                .execute(&mut self.connection)
+                .await
+                .map_err(StoreError::query)?;
+            self.large_cache = true;
+        }
+        Ok(())
     }
 }
 
 impl SqliteStore {
-    /// A write transaction on its own connection.
+    /// Waits for this write's turn (first come, first served) and returns the writer
+    /// connection, opening it if needed.
+    async fn writer(&self) -> Result<Writer, StoreError> {
+        let asked = Instant::now();
+        let mut turn =
+            tokio::time::timeout(self.write_turn_timeout, self.writer.clone().lock_owned())
+                .await
+                .map_err(|_| StoreError::WriteQueueTimeout {
+                    path: self.path.clone(),
+                    waited_ms: asked.elapsed().as_millis() as u64,
+                })?;
+        let connection = match turn.take() {
+            Some(connection) => connection,
+            None => self
+                .options
+                .clone()
+                .connect()
+                .await
+                .map_err(StoreError::query)?,
+        };
+        Ok(Writer {
+            turn,
+            connection,
+            large_cache: false,
+        })
+    }
+
+    /// A write transaction on the writer connection.
     async fn open_batch(&self) -> Result<SqliteBatch, StoreError> {
-        // Its own connection, so a large import gets a large page cache without the pooled
-        // connections keeping it: with a small cache, SQLite spills the open transaction to
-        // the WAL and reads it back over and over. Closing the connection without COMMIT (a
-        // dropped batch, a crash) rolls everything back.
-        let mut connection = self
-            .options
-            .clone()
-            .pragma(
-                "cache_size",
-                format!(
-                    "-{}",
-                    match self.mode {
-                        OpenMode::Durable => BATCH_CACHE_KIB,
-                        OpenMode::BulkLoad => BULK_LOAD_CACHE_KIB,
-                    }
-                ),
-            )
-            .connect()
-            .await
-            .map_err(StoreError::query)?;
+        let mut writer = self.writer().await?;
+        if self.mode == OpenMode::BulkLoad {
+            writer.grow_cache(BULK_LOAD_CACHE_KIB).await?;
+        }
         // IMMEDIATE takes the write lock now rather than failing to upgrade mid-batch.
         sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut connection)
+            .execute(&mut writer.connection)
             .await
             .map_err(StoreError::query)?;
         let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
-            .fetch_one(&mut connection)
+            .fetch_one(&mut writer.connection)
             .await
             .map_err(StoreError::query)?;
         Ok(SqliteBatch {
-            connection,
+            writer,
             ingest_time_ms: chrono::Utc::now().timestamp_millis(),
             revision,
             rows_seen: 0,
@@ -672,6 +749,9 @@ impl SqliteBatch {
             validate_row(self.rows_seen + index, row)?;
         }
         self.rows_seen += rows.len();
+        if self.rows_seen > LARGE_BATCH_ROWS {
+            self.writer.grow_cache(BATCH_CACHE_KIB).await?;
+        }
         let mut inserted = 0u64;
         let mut last_id = None;
         for (number, chunk) in rows.chunks(INSERT_ROWS_PER_STATEMENT).enumerate() {
@@ -716,7 +796,7 @@ impl SqliteBatch {
             });
             let done = builder
                 .build()
-                .execute(&mut self.connection)
+                .execute(&mut self.writer.connection)
                 .await
                 .map_err(StoreError::query)?;
             inserted += done.rows_affected();
@@ -736,10 +816,10 @@ impl SqliteBatch {
 
     async fn commit_batch(mut self) -> Result<(), StoreError> {
         sqlx::query("COMMIT")
-            .execute(&mut self.connection)
+            .execute(&mut self.writer.connection)
             .await
             .map_err(StoreError::query)?;
-        self.connection.close().await.map_err(StoreError::query)
+        self.writer.done().await
     }
 }
 
@@ -760,11 +840,11 @@ impl FeedbackWriter for SqliteStore {
         // `id` is an INTEGER PRIMARY KEY without AUTOINCREMENT: a new row gets the largest id
         // plus one, and this transaction holds the write lock.
         let first_id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM feedback")
-            .fetch_one(&mut batch.connection)
+            .fetch_one(&mut batch.writer.connection)
             .await
             .map_err(StoreError::query)?;
         let active: Option<String> = sqlx::query_scalar(ACTIVE_MODEL)
-            .fetch_optional(&mut batch.connection)
+            .fetch_optional(&mut batch.writer.connection)
             .await
             .map_err(StoreError::query)?;
         let (scores, aspects) = analyse(first_id);
@@ -795,7 +875,7 @@ impl FeedbackWriter for SqliteStore {
         }
         let scored_at_ms = chrono::Utc::now().timestamp_millis();
         for chunk in scores.chunks(INSERT_ROWS_PER_STATEMENT) {
-            insert_score_rows(&mut batch.connection, model_id, chunk, scored_at_ms).await?;
+            insert_score_rows(&mut batch.writer.connection, model_id, chunk, scored_at_ms).await?;
         }
         for chunk in aspects.chunks(INSERT_ROWS_PER_STATEMENT) {
             let times = chunk
@@ -816,7 +896,7 @@ impl FeedbackWriter for SqliteStore {
             });
             builder
                 .build()
-                .execute(&mut batch.connection)
+                .execute(&mut batch.writer.connection)
                 .await
                 .map_err(StoreError::query)?;
         }
@@ -844,7 +924,8 @@ impl FeedbackWriter for SqliteStore {
         aspects: &[NewAspectScore],
     ) -> Result<(), StoreError> {
         let scored_at_ms = chrono::Utc::now().timestamp_millis();
-        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.connection.begin().await.map_err(StoreError::query)?;
         let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
             .fetch_one(&mut *tx)
             .await
@@ -915,6 +996,7 @@ impl FeedbackWriter for SqliteStore {
                 .map_err(StoreError::query)?;
         }
         tx.commit().await.map_err(StoreError::query)?;
+        writer.done().await?;
         Ok(())
     }
 
@@ -935,7 +1017,8 @@ impl FeedbackWriter for SqliteStore {
         if rows.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.connection.begin().await.map_err(StoreError::query)?;
         let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
             .fetch_one(&mut *tx)
             .await
@@ -950,6 +1033,7 @@ impl FeedbackWriter for SqliteStore {
                 .map_err(StoreError::query)?;
         }
         tx.commit().await.map_err(StoreError::query)?;
+        writer.done().await?;
         Ok(())
     }
 
@@ -961,7 +1045,8 @@ impl FeedbackWriter for SqliteStore {
         if active.as_deref() == Some(model_id) {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await.map_err(StoreError::query)?;
+        let mut writer = self.writer().await?;
+        let mut tx = writer.connection.begin().await.map_err(StoreError::query)?;
         let revision: i64 = sqlx::query_scalar(NEXT_REVISION)
             .fetch_one(&mut *tx)
             .await
@@ -995,6 +1080,7 @@ impl FeedbackWriter for SqliteStore {
         .await
         .map_err(StoreError::query)?;
         tx.commit().await.map_err(StoreError::query)?;
+        writer.done().await?;
         Ok(())
     }
 }
@@ -1501,6 +1587,75 @@ mod tests {
             }
         );
         (dir, store)
+    }
+
+    async fn external_ids(store: &SqliteStore) -> Vec<String> {
+        sqlx::query_scalar("SELECT external_id FROM feedback ORDER BY id")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn writes_take_turns_in_the_order_they_asked() {
+        let (_dir, store) = store_with_rows().await;
+        let store = Arc::new(store);
+        // A batch holds the turn; a dropped one stores nothing and leaves the queue working.
+        let mut dropped = store.begin_batch().await.unwrap();
+        dropped
+            .insert(&[row("dropped", "Mar Azul", "Lima", "no", 2)])
+            .await
+            .unwrap();
+        drop(dropped);
+        let holder = store.begin_batch().await.unwrap();
+        let mut waiting = Vec::new();
+        for n in 0..20 {
+            let store = Arc::clone(&store);
+            waiting.push(tokio::spawn(async move {
+                let id = format!("queued-{n:02}");
+                store
+                    .insert_feedback(&[row(&id, "Mar Azul", "Lima", "bien", 2)])
+                    .await
+                    .map(|_| ())
+            }));
+            // Each asks after the one before it.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        holder.commit().await.unwrap();
+        for write in waiting {
+            write.await.unwrap().unwrap();
+        }
+        let ids = external_ids(&store).await;
+        let expected: Vec<String> = ["1", "2", "3"]
+            .into_iter()
+            .map(String::from)
+            .chain((0..20).map(|n| format!("queued-{n:02}")))
+            .collect();
+        assert_eq!(ids, expected, "writes committed out of turn");
+    }
+
+    #[tokio::test]
+    async fn a_write_kept_waiting_too_long_fails_with_what_to_do() {
+        let (dir, mut store) = store_with_rows().await;
+        store.write_turn_timeout = Duration::from_millis(200);
+        let holder = store.begin_batch().await.unwrap();
+        let error = store
+            .insert_feedback(&[row("late", "Mar Azul", "Lima", "bien", 2)])
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, StoreError::WriteQueueTimeout { waited_ms, .. } if waited_ms >= 200),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(message.contains(&dir.path().join("t.db").display().to_string()));
+        assert!(message.contains("Retry it"), "{message}");
+        holder.rollback().await.unwrap();
+        store
+            .insert_feedback(&[row("late", "Mar Azul", "Lima", "bien", 2)])
+            .await
+            .unwrap();
+        assert_eq!(external_ids(&store).await, ["1", "2", "3", "late"]);
     }
 
     #[tokio::test]

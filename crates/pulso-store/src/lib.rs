@@ -265,6 +265,8 @@ pub enum StoreError {
     Foreign { path: PathBuf },
     #[error("the database at {path} is locked: another process (a backup, an sqlite3 shell, a long import) has held its write lock for over {waited_ms} ms. Health recovers by itself once that process lets go; if it stays locked, find and stop the process holding the file")]
     Locked { path: PathBuf, waited_ms: u64 },
+    #[error("the database at {path} is busy: this write waited {waited_ms} ms for the writes queued before it (a large import holds the file, or writes arrive faster than the disk takes them). Retry it; if this repeats, send large imports in smaller batches or at a quieter time")]
+    WriteQueueTimeout { path: PathBuf, waited_ms: u64 },
     #[error("the database at {path} is read-only: {source}. Give Grafana's user write access to the file and its folder")]
     ReadOnly { path: PathBuf, source: BackendError },
     #[error("database query failed: {0}")]

@@ -9,8 +9,9 @@
 //!
 //! `cargo build --release && cargo run --release --example freshness_bench -- --rate 100 --seconds 60 --poll-ms 0`
 //! (`--backlog 3000` first pushes 3,000 older rows in bulk, so the scorer has a backlog;
-//! `--panels 50` keeps 50 dashboard queries running at once and reports how long the scoring
-//! backlog takes to empty after the pushes stop).
+//! `--panels 50` keeps 50 dashboard queries running at once). After the pushes stop it reports
+//! how long the scoring backlog takes to empty, and the clauses a scorer that was behind
+//! deferred.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -279,22 +280,26 @@ fn run_panels(
         .collect()
 }
 
-/// The scoring backlog CollectMetrics reports for this data source.
-async fn backlog_rows(
+/// The scoring backlog CollectMetrics reports for this data source: rows waiting for the
+/// model, and scored rows whose clauses wait.
+async fn backlog(
     client: &mut pluginv2::diagnostics_client::DiagnosticsClient<Channel>,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<(u64, u64)> {
     let response = client
         .collect_metrics(pluginv2::CollectMetricsRequest::default())
         .await?
         .into_inner();
     let text = String::from_utf8(response.metrics.context("metrics")?.prometheus)?;
-    text.lines()
-        .find_map(|line| {
-            line.strip_prefix("pulso_scoring_backlog_rows{datasource_uid=\"freshness\"} ")?
-                .parse()
-                .ok()
-        })
-        .context("no scoring backlog in the metrics")
+    let gauge = |name: &str| {
+        let prefix = format!("{name}{{datasource_uid=\"freshness\"}} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix)?.parse().ok())
+            .with_context(|| format!("no {name} in the metrics"))
+    };
+    Ok((
+        gauge("pulso_scoring_backlog_rows")?,
+        gauge("pulso_scoring_clauses_pending_rows")?,
+    ))
 }
 
 /// Reads the text and label columns of a mentions frame.
@@ -478,7 +483,7 @@ async fn main() -> anyhow::Result<()> {
     let panels = run_panels(args.panels, &channel, &context, &stop_panels);
 
     let pushes_began = Instant::now();
-    let mut sender = Some({
+    let sender = {
         let timeline = timeline.clone();
         let context = context.clone();
         let resource = resource.clone();
@@ -508,7 +513,7 @@ async fn main() -> anyhow::Result<()> {
             // When the last push was answered.
             anyhow::Ok(Instant::now())
         })
-    });
+    };
 
     anyhow::ensure!(
         args.poll_ms == 0 || texts.len() <= 5_000,
@@ -518,32 +523,47 @@ async fn main() -> anyhow::Result<()> {
         args.live || args.poll_ms > 0,
         "nothing would watch: keep --live or poll"
     );
-    if args.panels > 0 {
-        // How long after the pushes stop until nothing waits for the model, panels still running.
-        let mut diagnostics = pluginv2::diagnostics_client::DiagnosticsClient::new(channel.clone());
-        let pushes_stopped = sender.take().expect("the sender runs").await??;
-        let at_stop = backlog_rows(&mut diagnostics).await?;
-        println!(
-            "pushes stopped {:.0} s after they began; {at_stop} rows wait for the model",
-            (pushes_stopped - pushes_began).as_secs_f64()
-        );
-        let mut drained = None;
-        let mut reported = Instant::now();
-        while pushes_stopped.elapsed() < Duration::from_secs(300) {
-            let waiting = backlog_rows(&mut diagnostics).await?;
-            if waiting == 0 {
-                drained = Some(pushes_stopped.elapsed());
-                break;
-            }
-            if reported.elapsed() >= Duration::from_secs(10) {
-                println!(
-                    "  {waiting} rows wait {:.0} s after the pushes stopped",
-                    pushes_stopped.elapsed().as_secs_f64()
-                );
-                reported = Instant::now();
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+    // How long after the pushes stop until nothing waits for the model (panels still
+    // running): first the rows, then the clauses deferred while the scorer was behind.
+    let mut diagnostics = pluginv2::diagnostics_client::DiagnosticsClient::new(channel.clone());
+    let pushes_stopped = sender.await??;
+    let (rows_at_stop, clauses_at_stop) = backlog(&mut diagnostics).await?;
+    println!(
+        "pushes stopped {:.0} s after they began; {rows_at_stop} rows wait for the model, \
+         {clauses_at_stop} scored rows for their clauses",
+        (pushes_stopped - pushes_began).as_secs_f64()
+    );
+    let (mut rows_drained, mut clauses_drained) = (None, None);
+    let mut reported = Instant::now();
+    while pushes_stopped.elapsed() < Duration::from_secs(300) {
+        let (rows, clauses) = backlog(&mut diagnostics).await?;
+        if rows == 0 && rows_drained.is_none() {
+            rows_drained = Some(pushes_stopped.elapsed());
         }
+        if rows == 0 && clauses == 0 {
+            clauses_drained = Some(pushes_stopped.elapsed());
+            break;
+        }
+        if reported.elapsed() >= Duration::from_secs(10) {
+            println!(
+                "  {rows} rows and the clauses of {clauses} wait {:.0} s after the pushes stopped",
+                pushes_stopped.elapsed().as_secs_f64()
+            );
+            reported = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let after_stop = |drained: Option<Duration>| {
+        drained.map_or("not within 300 s".to_string(), |d| {
+            format!("{:.1} s after the pushes stopped", d.as_secs_f64())
+        })
+    };
+    println!(
+        "backlog empty {}; deferred clauses all scored {}",
+        after_stop(rows_drained),
+        after_stop(clauses_drained)
+    );
+    if args.panels > 0 {
         stop_panels.store(true, std::sync::atomic::Ordering::Relaxed);
         let mut latencies = Vec::new();
         for panel in panels {
@@ -551,22 +571,14 @@ async fn main() -> anyhow::Result<()> {
         }
         let queries = latencies.len();
         println!(
-            "{} panels ran {queries} queries (p50 {:.0} ms, p95 {:.0} ms); backlog when the pushes stopped: {at_stop} rows; empty {}",
+            "{} panels ran {queries} queries (p50 {:.0} ms, p95 {:.0} ms)",
             args.panels,
             percentile(&mut latencies, 0.5),
             percentile(&mut latencies, 0.95),
-            drained.map_or("not within 300 s".to_string(), |d| format!(
-                "{:.1} s after the pushes stopped",
-                d.as_secs_f64()
-            )),
         );
     }
-    // With panels, the drain above already waited for the scorer.
-    let wait = match args.panels {
-        0 => u64::from(args.seconds) + 120,
-        _ => 5,
-    };
-    let deadline = Instant::now() + Duration::from_secs(wait);
+    // The drain above waited for the scorer: what is left is the last packets' delivery.
+    let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         if args.poll_ms > 0 {
             let rows = newest(&mut data, &context).await?;
@@ -591,9 +603,6 @@ async fn main() -> anyhow::Result<()> {
             break;
         }
         tokio::time::sleep(Duration::from_millis(args.poll_ms.max(100))).await;
-    }
-    if let Some(sender) = sender {
-        sender.await??;
     }
     if let Some(live) = live {
         live.abort();

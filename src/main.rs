@@ -134,10 +134,10 @@ async fn score_demo(store: &SqliteStore, dir: &std::path::Path) -> anyhow::Resul
     let mut done = 0;
     loop {
         let scored = score_next_batch(store, &queue, &stats).await?;
-        if scored == 0 {
+        if scored.is_empty() {
             break;
         }
-        done += scored;
+        done += scored.rows;
         if progress {
             eprint!("\rscored {done}/{total} rows");
         }

@@ -523,3 +523,24 @@ pub async fn query_data(
         .into_inner()
         .responses
 }
+
+/// A Spanish social post about a chicken brand in Lima, `minutes_ago` before the demo's end.
+pub fn feedback_row(external_id: &str, text: &str, minutes_ago: i64) -> NewFeedback {
+    NewFeedback {
+        source_type: SourceType::Social,
+        platform: "twitter".to_string(),
+        region: "Lima".to_string(),
+        city: "Lima".to_string(),
+        category: "delivery".to_string(),
+        brand: "Qori Brasa".to_string(),
+        product: "pollo a la brasa".to_string(),
+        language: "es".to_string(),
+        text: text.to_string(),
+        rating: None,
+        rating_raw: None,
+        redactions: 0,
+        event_time_ms: demo_end_ms() - minutes_ago * 60_000,
+        external_id: external_id.to_string(),
+        terms: pulso_core::analysis::terms::term_hashes(text, "es"),
+    }
+}

@@ -11,11 +11,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::common::{
-    context, decode_frame, demo_db, query, query_data, PluginProcess, HOUR, NO_MODEL,
+    context, decode_frame, demo_db, feedback_row, query, query_data, PluginProcess, HOUR, NO_MODEL,
 };
 use grafana_plugin_sdk::pluginv2;
 use pulso_sqlite::SqliteStore;
-use pulso_store::{FeedbackWriter, NewFeedback, SourceType};
+use pulso_store::{FeedbackWriter, NewFeedback};
 use pulso_testkit::{FakeLlm, Reply, Seen};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
@@ -370,26 +370,6 @@ fn assert_fallback(response: &pluginv2::DataResponse, status: i32, error_part: &
         "the warning does not say why: {frame}"
     );
     frame
-}
-
-fn feedback_row(external_id: &str, text: &str, minutes_ago: i64) -> NewFeedback {
-    NewFeedback {
-        source_type: SourceType::Social,
-        platform: "twitter".to_string(),
-        region: "Lima".to_string(),
-        city: "Lima".to_string(),
-        category: "delivery".to_string(),
-        brand: "Qori Brasa".to_string(),
-        product: "pollo a la brasa".to_string(),
-        language: "es".to_string(),
-        text: text.to_string(),
-        rating: None,
-        rating_raw: None,
-        redactions: 0,
-        event_time_ms: now_ms() - minutes_ago * 60_000,
-        external_id: external_id.to_string(),
-        terms: pulso_core::analysis::terms::term_hashes(text, "es"),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,9 +3,15 @@
 
 use std::collections::HashMap;
 use std::process::Command;
+use std::sync::Arc;
 
 use crate::common::*;
 use grafana_plugin_sdk::pluginv2::{self, check_health_response::HealthStatus};
+use pulso_nlp::onnx::OnnxSentimentModel;
+use pulso_nlp::queue::ScoringQueue;
+use pulso_scoring::{score_next_batch, BatchScored, ScoringStats};
+use pulso_sqlite::SqliteStore;
+use pulso_store::{FeedbackWriter, NewFeedback, RecordStore};
 use serde_json::json;
 
 #[tokio::test]
@@ -253,4 +259,88 @@ async fn pushed_mentions_are_scored_by_the_background_worker() {
     }
     labels.sort();
     assert_eq!(labels, ["negative", "positive"]);
+}
+
+async fn aspect_labels(store: &SqliteStore, model_id: &str) -> Vec<(i64, String, String)> {
+    sqlx::query_as(
+        "SELECT feedback_id, aspect, label FROM aspect_scores WHERE model_id = ? \
+         ORDER BY feedback_id, aspect",
+    )
+    .bind(model_id)
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
+
+/// A scorer that is behind labels mentions before their clauses, then scores the clauses in
+/// the room later batches leave: a mixed review ends with praise for the taste and a
+/// complaint about the service, as when its clauses are scored with it.
+#[tokio::test]
+async fn a_scorer_behind_labels_mentions_first_and_their_clauses_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("behind.db"))
+        .await
+        .unwrap();
+    let model = OnnxSentimentModel::load(&model_dir(), 2).unwrap();
+    let queue = ScoringQueue::start(Arc::new(model), 8, 256);
+    let model_id = queue.model().model_id().to_string();
+    store.set_active_model(&model_id).await.unwrap();
+    // More mixed reviews than one batch takes: a backlog.
+    let text = "La comida rica pero la atención pésima";
+    let rows: Vec<NewFeedback> = (0..200)
+        .map(|i| feedback_row(&format!("mixed-{i}"), text, i))
+        .collect();
+    store.insert_feedback(&rows).await.unwrap();
+    let stats = ScoringStats::default();
+
+    let first = score_next_batch(&store, &queue, &stats).await.unwrap();
+    assert_eq!(
+        first,
+        BatchScored {
+            rows: 128,
+            clauses_of_rows: 0
+        },
+        "a full batch of mentions"
+    );
+    let backlog = store.scoring_backlog().await.unwrap();
+    assert_eq!(
+        (backlog.rows, backlog.clauses_pending),
+        (72, 128),
+        "128 mentions leave no room for their 256 clauses"
+    );
+    // Meanwhile a deferred row's aspects carry the mention's own label.
+    let interim = aspect_labels(&store, &model_id).await;
+    assert_eq!(interim.len(), 256, "taste and service for each scored row");
+    for pair in interim.chunks(2) {
+        assert_eq!(
+            pair[0].2, pair[1].2,
+            "interim aspects share the mention's label"
+        );
+    }
+
+    let mut batches = 1;
+    while !score_next_batch(&store, &queue, &stats)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        batches += 1;
+        assert!(batches < 50, "the scorer never caught up");
+    }
+    let backlog = store.scoring_backlog().await.unwrap();
+    assert_eq!((backlog.rows, backlog.clauses_pending), (0, 0));
+    let aspects = aspect_labels(&store, &model_id).await;
+    assert_eq!(aspects.len(), 400);
+    for (id, aspect, label) in &aspects {
+        let expected = if aspect == "taste" {
+            "positive"
+        } else {
+            "negative"
+        };
+        assert_eq!(
+            (aspect.as_str(), label.as_str()),
+            (aspect.as_str(), expected),
+            "row {id}"
+        );
+    }
 }

@@ -180,6 +180,7 @@ impl Diagnostics for Pulso {
                             "rows": health.backlog.rows,
                             "oldestUnscoredSeconds": health.backlog.oldest_ingest_ms
                                 .map(|arrived| (now - arrived).max(0) / 1000),
+                            "clausesPendingRows": health.backlog.clauses_pending,
                         },
                         "activeModel": health.active_model,
                         "model": model_details,
@@ -228,6 +229,7 @@ mod tests {
         let waiting = ScoringBacklog {
             rows: 10_064,
             oldest_ingest_ms: Some(1_000),
+            clauses_pending: 0,
         };
         assert_eq!(behind(&waiting, 20_000), None, "19 s is not behind");
         let message = behind(&waiting, 121_000).unwrap();

@@ -110,10 +110,10 @@ impl Metrics {
 type GaugeValue = fn(&ScoringState, i64) -> Option<f64>;
 
 /// Gauges of how far scoring is behind, by data source: rows waiting, the age of the earliest
-/// of them, and the scorer's last rate (absent when no model runs).
+/// of them, rows whose clauses wait, and the scorer's last rate (absent when no model runs).
 pub fn scoring_text(states: &[ScoringState], now_ms: i64) -> String {
     let mut out = String::new();
-    let gauges: [(&str, &str, GaugeValue); 3] = [
+    let gauges: [(&str, &str, GaugeValue); 4] = [
         (
             "pulso_scoring_backlog_rows",
             "Rows waiting for the sentiment model, by data source.",
@@ -128,6 +128,11 @@ pub fn scoring_text(states: &[ScoringState], now_ms: i64) -> String {
                         .map_or(0.0, |arrived| (now_ms - arrived).max(0) as f64 / 1e3)
                 })
             },
+        ),
+        (
+            "pulso_scoring_clauses_pending_rows",
+            "Scored rows whose clauses wait for the model (their aspects carry the whole mention's sentiment until then), by data source.",
+            |state, _| state.backlog.map(|b| b.clauses_pending as f64),
         ),
         (
             "pulso_scoring_texts_per_second",
@@ -186,6 +191,7 @@ mod tests {
                 backlog: Some(ScoringBacklog {
                     rows: 120,
                     oldest_ingest_ms: Some(1_000),
+                    clauses_pending: 40,
                 }),
                 texts_per_second: Some(350.5),
             },
@@ -199,6 +205,7 @@ mod tests {
         for line in [
             "pulso_scoring_backlog_rows{datasource_uid=\"sales\"} 120\n",
             "pulso_scoring_oldest_unscored_seconds{datasource_uid=\"sales\"} 30\n",
+            "pulso_scoring_clauses_pending_rows{datasource_uid=\"sales\"} 40\n",
             "pulso_scoring_texts_per_second{datasource_uid=\"sales\"} 350.5\n",
             "pulso_scoring_backlog_rows{datasource_uid=\"idle\"} 0\n",
             "pulso_scoring_oldest_unscored_seconds{datasource_uid=\"idle\"} 0\n",

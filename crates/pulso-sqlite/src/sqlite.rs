@@ -1,6 +1,6 @@
 //! The embedded SQLite store (WAL, migrations embedded in the binary).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -26,10 +26,10 @@ use pulso_core::query::{
     TimeseriesQuery,
 };
 use pulso_store::{
-    AnalyseNewRows, AspectCount, AspectCounts, AspectScan, FeedAspect, FeedCursor, FeedRow,
-    FeedSink, FeedbackBatch, FeedbackReader, FeedbackWriter, InsertReport, NewAspectScore,
-    NewFeedback, NewScore, RecordStore, SampleScan, ScoringBacklog, StoreError, StoreHealth,
-    TermSampleScan, TermScan, TermTallies,
+    AnalyseNewRows, Analysis, AspectCount, AspectCounts, AspectScan, FeedAspect, FeedCursor,
+    FeedRow, FeedSink, FeedbackBatch, FeedbackReader, FeedbackWriter, InsertReport, NewFeedback,
+    NewScore, RecordStore, SampleScan, ScoringBacklog, StoreError, StoreHealth, TermSampleScan,
+    TermScan, TermTallies,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -697,13 +697,14 @@ async fn insert_score_rows(
     model_id: &str,
     scores: &[NewScore],
     scored_at_ms: i64,
+    clauses_deferred: &HashSet<i64>,
 ) -> Result<(), StoreError> {
     // The emotion columns are named only when a score has them: a model without an emotion
     // head (and the demo's fixture scores) binds six fewer values per row.
     let with_emotions = scores.iter().any(|s| s.emotions.is_some());
     let mut sql = String::from(
         "INSERT OR REPLACE INTO scores (model_id, feedback_id, label, score, p_negative, \
-         p_neutral, p_positive, confidence, scored_at_ms",
+         p_neutral, p_positive, confidence, scored_at_ms, clauses_pending",
     );
     if with_emotions {
         for emotion in Emotion::ALL {
@@ -722,7 +723,8 @@ async fn insert_score_rows(
             .push_bind(s.p_neutral)
             .push_bind(s.p_positive)
             .push_bind(s.confidence())
-            .push_bind(scored_at_ms);
+            .push_bind(scored_at_ms)
+            .push_bind(clauses_deferred.contains(&s.feedback_id));
         if with_emotions {
             for emotion in Emotion::ALL {
                 b.push_bind(s.emotions.map(|e| e[emotion.index()]));
@@ -875,7 +877,14 @@ impl FeedbackWriter for SqliteStore {
         }
         let scored_at_ms = chrono::Utc::now().timestamp_millis();
         for chunk in scores.chunks(INSERT_ROWS_PER_STATEMENT) {
-            insert_score_rows(&mut batch.writer.connection, model_id, chunk, scored_at_ms).await?;
+            insert_score_rows(
+                &mut batch.writer.connection,
+                model_id,
+                chunk,
+                scored_at_ms,
+                &HashSet::new(),
+            )
+            .await?;
         }
         for chunk in aspects.chunks(INSERT_ROWS_PER_STATEMENT) {
             let times = chunk
@@ -917,12 +926,18 @@ impl FeedbackWriter for SqliteStore {
         .map_err(StoreError::query)?)
     }
 
-    async fn insert_analysis(
+    async fn store_analysis(
         &self,
         model_id: &str,
-        scores: &[NewScore],
-        aspects: &[NewAspectScore],
+        analysis: &Analysis<'_>,
     ) -> Result<(), StoreError> {
+        let Analysis {
+            scores,
+            aspects,
+            clauses_deferred,
+            clauses_scored,
+        } = *analysis;
+        let clauses_deferred: HashSet<i64> = clauses_deferred.iter().copied().collect();
         let scored_at_ms = chrono::Utc::now().timestamp_millis();
         let mut writer = self.writer().await?;
         let mut tx = writer.connection.begin().await.map_err(StoreError::query)?;
@@ -935,7 +950,7 @@ impl FeedbackWriter for SqliteStore {
             .await
             .map_err(StoreError::query)?;
         for chunk in scores.chunks(INSERT_ROWS_PER_STATEMENT) {
-            insert_score_rows(&mut tx, model_id, chunk, scored_at_ms).await?;
+            insert_score_rows(&mut tx, model_id, chunk, scored_at_ms, &clauses_deferred).await?;
             if active.as_deref() == Some(model_id) {
                 // Queries read the copy in `feedback`: one statement per chunk, not per row.
                 let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -973,6 +988,46 @@ impl FeedbackWriter for SqliteStore {
                 .await
                 .map_err(StoreError::query)?;
         }
+        for chunk in clauses_scored.chunks(INSERT_ROWS_PER_STATEMENT) {
+            // The mention-level aspects these rows had meanwhile go; the new revision makes
+            // the analytics mirror reread them.
+            let in_chunk = |builder: &mut QueryBuilder<Sqlite>| {
+                let mut ids = builder.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                builder.push(")");
+            };
+            let mut builder: QueryBuilder<Sqlite> =
+                QueryBuilder::new("DELETE FROM aspect_scores WHERE model_id = ");
+            builder.push_bind(model_id).push(" AND feedback_id IN (");
+            in_chunk(&mut builder);
+            builder
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query)?;
+            let mut builder: QueryBuilder<Sqlite> =
+                QueryBuilder::new("UPDATE scores SET clauses_pending = 0 WHERE model_id = ");
+            builder.push_bind(model_id).push(" AND feedback_id IN (");
+            in_chunk(&mut builder);
+            builder
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query)?;
+            if active.as_deref() == Some(model_id) {
+                let mut builder: QueryBuilder<Sqlite> =
+                    QueryBuilder::new("UPDATE feedback SET revision = ");
+                builder.push_bind(revision).push(" WHERE id IN (");
+                in_chunk(&mut builder);
+                builder
+                    .build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::query)?;
+            }
+        }
         for chunk in aspects.chunks(INSERT_ROWS_PER_STATEMENT) {
             // The row's time is copied from feedback, so time-range scans need no join.
             let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
@@ -998,6 +1053,22 @@ impl FeedbackWriter for SqliteStore {
         tx.commit().await.map_err(StoreError::query)?;
         writer.done().await?;
         Ok(())
+    }
+
+    async fn rows_awaiting_clauses(
+        &self,
+        model_id: &str,
+        limit: u32,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT f.id, f.text FROM scores s JOIN feedback f ON f.id = s.feedback_id \
+             WHERE s.model_id = ? AND s.clauses_pending = 1 ORDER BY s.feedback_id DESC LIMIT ?",
+        )
+        .bind(model_id)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::query)?)
     }
 
     async fn rows_without_terms(
@@ -1393,9 +1464,18 @@ impl RecordStore for SqliteStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(StoreError::query)?;
+        // The partial index scores_clauses_pending holds exactly these rows.
+        let clauses_pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM scores WHERE clauses_pending = 1 AND model_id = \
+             (SELECT value FROM settings WHERE key = 'active_model_id')",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::query)?;
         Ok(ScoringBacklog {
             rows,
             oldest_ingest_ms,
+            clauses_pending,
         })
     }
 
@@ -1540,7 +1620,7 @@ fn group_name(group_by: Option<Dimension>, group: Option<String>) -> Option<Stri
 mod tests {
     use super::*;
     use pulso_core::query::{Dimension, Filters, Metric, SeriesValues, TimeRange};
-    use pulso_store::SourceType;
+    use pulso_store::{NewAspectScore, SourceType};
 
     const HOUR: i64 = 3_600_000;
 
@@ -2145,6 +2225,116 @@ mod tests {
         assert_eq!(values.values, ["joy", "sadness"]);
     }
 
+    fn score_of(feedback_id: i64, label: Label) -> NewScore {
+        let p = |l: Label| if l == label { 0.8 } else { 0.1 };
+        NewScore {
+            feedback_id,
+            label,
+            score: p(Label::Positive) - p(Label::Negative),
+            p_negative: p(Label::Negative),
+            p_neutral: p(Label::Neutral),
+            p_positive: p(Label::Positive),
+            emotions: None,
+        }
+    }
+
+    async fn aspects_of_row(store: &SqliteStore, id: i64) -> Vec<(String, String)> {
+        sqlx::query_as(
+            "SELECT aspect, label FROM aspect_scores WHERE model_id = 'm' AND feedback_id = ? \
+             ORDER BY aspect",
+        )
+        .bind(id)
+        .fetch_all(&store.pool)
+        .await
+        .unwrap()
+    }
+
+    async fn revision_of(store: &SqliteStore, id: i64) -> i64 {
+        sqlx::query_scalar("SELECT revision FROM feedback WHERE id = ?")
+            .bind(id)
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn deferred_clauses_wait_in_the_backlog_until_scored() {
+        let (_dir, store) = store_with_rows().await;
+        store.set_active_model("m").await.unwrap();
+        let aspect = |feedback_id, aspect, label| NewAspectScore {
+            feedback_id,
+            aspect,
+            label,
+            score: 0.0,
+        };
+        // Rows 1 and 2 are scored without their clauses: their aspects are the mention's.
+        store
+            .store_analysis(
+                "m",
+                &Analysis {
+                    scores: &[
+                        score_of(1, Label::Positive),
+                        score_of(2, Label::Negative),
+                        score_of(3, Label::Neutral),
+                    ],
+                    aspects: &[
+                        aspect(1, Aspect::Taste, Label::Positive),
+                        aspect(1, Aspect::Service, Label::Positive),
+                    ],
+                    clauses_deferred: &[1, 2],
+                    clauses_scored: &[],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.scoring_backlog().await.unwrap().clauses_pending, 2);
+        let waiting = |model: &'static str| {
+            let store = &store;
+            async move {
+                let rows = store.rows_awaiting_clauses(model, 10).await.unwrap();
+                rows.into_iter().map(|(id, _)| id).collect::<Vec<i64>>()
+            }
+        };
+        assert_eq!(waiting("m").await, [2, 1], "newest first");
+        assert!(waiting("other").await.is_empty());
+        // Row 1's clauses: praise for the taste, a complaint about the service.
+        let before = revision_of(&store, 1).await;
+        store
+            .store_analysis(
+                "m",
+                &Analysis {
+                    scores: &[],
+                    aspects: &[
+                        aspect(1, Aspect::Taste, Label::Positive),
+                        aspect(1, Aspect::Service, Label::Negative),
+                    ],
+                    clauses_deferred: &[],
+                    clauses_scored: &[1],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            aspects_of_row(&store, 1).await,
+            [
+                ("service".to_string(), "negative".to_string()),
+                ("taste".to_string(), "positive".to_string())
+            ]
+        );
+        assert!(
+            revision_of(&store, 1).await > before,
+            "the mirror rereads the row"
+        );
+        assert_eq!(waiting("m").await, [2]);
+        // Rescoring a row whole (its clauses with it) ends its wait too.
+        store
+            .insert_analysis("m", &[score_of(2, Label::Negative)], &[])
+            .await
+            .unwrap();
+        assert_eq!(store.scoring_backlog().await.unwrap().clauses_pending, 0);
+        assert!(waiting("m").await.is_empty());
+    }
+
     #[tokio::test]
     async fn the_scorer_gets_the_newest_unscored_rows_first() {
         let (_dir, store) = store_with_rows().await;
@@ -2219,7 +2409,8 @@ mod tests {
             health.backlog,
             ScoringBacklog {
                 rows: 1,
-                oldest_ingest_ms: Some(third_arrived)
+                oldest_ingest_ms: Some(third_arrived),
+                clauses_pending: 0,
             }
         );
 

@@ -49,6 +49,22 @@ pub struct NewAspectScore {
     pub score: f64,
 }
 
+/// What one scoring batch stores. A scorer that is behind scores a mention before its clauses:
+/// the mention's label is stored at once, and the aspects it names get the mention's own
+/// sentiment until a later batch scores its clauses and replaces them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Analysis<'a> {
+    /// New scores, each replacing the model's earlier score of its row and that row's aspects.
+    pub scores: &'a [NewScore],
+    /// Aspect results of the rows in `scores` and in `clauses_scored`.
+    pub aspects: &'a [NewAspectScore],
+    /// Rows of `scores` whose clauses are still to score.
+    pub clauses_deferred: &'a [i64],
+    /// Rows scored earlier whose clauses this batch scored: their aspects are replaced by the
+    /// ones in `aspects`, and they no longer await their clauses.
+    pub clauses_scored: &'a [i64],
+}
+
 /// Computes the analysis of rows about to be stored, from the id the first one will get.
 pub type AnalyseNewRows<'a> =
     &'a (dyn Fn(i64) -> (Vec<NewScore>, Vec<NewAspectScore>) + Send + Sync);
@@ -194,6 +210,9 @@ pub struct ScoringBacklog {
     pub rows: i64,
     /// Ingest time of the earliest stored row still unscored.
     pub oldest_ingest_ms: Option<i64>,
+    /// Scored rows whose clauses wait to be scored (their aspects are the mention's own
+    /// sentiment until then).
+    pub clauses_pending: i64,
 }
 
 /// One row as the change feed gives it to the analytics mirror.
@@ -342,7 +361,31 @@ pub trait FeedbackWriter: Send + Sync {
         model_id: &str,
         scores: &[NewScore],
         aspects: &[NewAspectScore],
+    ) -> Result<(), StoreError> {
+        self.store_analysis(
+            model_id,
+            &Analysis {
+                scores,
+                aspects,
+                clauses_deferred: &[],
+                clauses_scored: &[],
+            },
+        )
+        .await
+    }
+    /// Stores one scoring batch in one transaction: see [`Analysis`].
+    async fn store_analysis(
+        &self,
+        model_id: &str,
+        analysis: &Analysis<'_>,
     ) -> Result<(), StoreError>;
+    /// Up to `limit` rows whose clauses `model_id` has still to score (their aspects are the
+    /// whole mention's meanwhile), newest first: `(id, text)`.
+    async fn rows_awaiting_clauses(
+        &self,
+        model_id: &str,
+        limit: u32,
+    ) -> Result<Vec<(i64, String)>, StoreError>;
     /// Up to `limit` rows stored before terms existed (or under another tokeniser version):
     /// `(id, text, language)`, oldest first.
     async fn rows_without_terms(

@@ -691,6 +691,27 @@ impl SqliteStore {
     }
 }
 
+/// `head`, one bound `value`, `tail`, then `ids` bound one by one and a closing parenthesis:
+/// "... WHERE model_id = ? AND feedback_id IN (?, ?, ...)".
+fn statement_over_ids<'a, T>(
+    head: &str,
+    value: T,
+    tail: &str,
+    ids: &[i64],
+) -> QueryBuilder<'a, Sqlite>
+where
+    T: 'a + sqlx::Encode<'a, Sqlite> + sqlx::Type<Sqlite>,
+{
+    let mut builder = QueryBuilder::new(head);
+    builder.push_bind(value).push(tail);
+    let mut separated = builder.separated(", ");
+    for id in ids {
+        separated.push_bind(*id);
+    }
+    builder.push(")");
+    builder
+}
+
 /// One multi-row statement of `model_id`'s scores (at most [`INSERT_ROWS_PER_STATEMENT`]).
 async fn insert_score_rows(
     connection: &mut SqliteConnection,
@@ -974,54 +995,45 @@ impl FeedbackWriter for SqliteStore {
             }
             // A rescored row's earlier aspects go, so a changed text or lexicon leaves no
             // stale ones.
-            let mut builder: QueryBuilder<Sqlite> =
-                QueryBuilder::new("DELETE FROM aspect_scores WHERE model_id = ");
-            builder.push_bind(model_id).push(" AND feedback_id IN (");
-            let mut ids = builder.separated(", ");
-            for score in chunk {
-                ids.push_bind(score.feedback_id);
-            }
-            builder.push(")");
-            builder
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query)?;
+            let ids: Vec<i64> = chunk.iter().map(|s| s.feedback_id).collect();
+            statement_over_ids(
+                "DELETE FROM aspect_scores WHERE model_id = ",
+                model_id,
+                " AND feedback_id IN (",
+                &ids,
+            )
+            .build()
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query)?;
         }
         for chunk in clauses_scored.chunks(INSERT_ROWS_PER_STATEMENT) {
             // The mention-level aspects these rows had meanwhile go; the new revision makes
             // the analytics mirror reread them.
-            let in_chunk = |builder: &mut QueryBuilder<Sqlite>| {
-                let mut ids = builder.separated(", ");
-                for id in chunk {
-                    ids.push_bind(*id);
-                }
-                builder.push(")");
-            };
-            let mut builder: QueryBuilder<Sqlite> =
-                QueryBuilder::new("DELETE FROM aspect_scores WHERE model_id = ");
-            builder.push_bind(model_id).push(" AND feedback_id IN (");
-            in_chunk(&mut builder);
-            builder
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query)?;
-            let mut builder: QueryBuilder<Sqlite> =
-                QueryBuilder::new("UPDATE scores SET clauses_pending = 0 WHERE model_id = ");
-            builder.push_bind(model_id).push(" AND feedback_id IN (");
-            in_chunk(&mut builder);
-            builder
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::query)?;
+            let mut statements = vec![
+                statement_over_ids(
+                    "DELETE FROM aspect_scores WHERE model_id = ",
+                    model_id,
+                    " AND feedback_id IN (",
+                    chunk,
+                ),
+                statement_over_ids(
+                    "UPDATE scores SET clauses_pending = 0 WHERE model_id = ",
+                    model_id,
+                    " AND feedback_id IN (",
+                    chunk,
+                ),
+            ];
             if active.as_deref() == Some(model_id) {
-                let mut builder: QueryBuilder<Sqlite> =
-                    QueryBuilder::new("UPDATE feedback SET revision = ");
-                builder.push_bind(revision).push(" WHERE id IN (");
-                in_chunk(&mut builder);
-                builder
+                statements.push(statement_over_ids(
+                    "UPDATE feedback SET revision = ",
+                    revision,
+                    " WHERE id IN (",
+                    chunk,
+                ));
+            }
+            for mut statement in statements {
+                statement
                     .build()
                     .execute(&mut *tx)
                     .await

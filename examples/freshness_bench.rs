@@ -13,6 +13,9 @@
 //! how long the scoring backlog takes to empty, and the clauses a scorer that was behind
 //! deferred.
 
+#[path = "support/pushed_mentions.rs"]
+mod pushed_mentions;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -25,6 +28,7 @@ use clap::Parser;
 use grafana_plugin_sdk::pluginv2;
 use pulso_demo::{generate, DemoOptions};
 use pulso_nlp::files::default_model_dir;
+use pushed_mentions::pushed_mentions;
 use serde_json::json;
 use tonic::transport::Channel;
 
@@ -137,22 +141,23 @@ async fn post(
     push(client, context, json!({"id": id, "text": text}).to_string()).await
 }
 
-/// The first frame of a mentions query for the newest 5,000 over `range` (epoch ms).
-async fn mentions_frame(
+/// One query, as a panel over `range` (epoch ms) with hourly buckets sends it; its answer,
+/// which must not be an error.
+async fn query_one(
     client: &mut pluginv2::data_client::DataClient<Channel>,
     context: &pluginv2::PluginContext,
-    live: bool,
+    model: &serde_json::Value,
     (from_epoch_ms, to_epoch_ms): (i64, i64),
-) -> anyhow::Result<Vec<u8>> {
+) -> anyhow::Result<pluginv2::DataResponse> {
     let response = client
         .query_data(pluginv2::QueryDataRequest {
             plugin_context: Some(context.clone()),
             headers: HashMap::new(),
             queries: vec![pluginv2::DataQuery {
                 ref_id: "A".into(),
-                json: json!({"queryType": "mentions", "limit": 5000, "live": live})
-                    .to_string()
-                    .into_bytes(),
+                json: model.to_string().into_bytes(),
+                interval_ms: 3_600_000,
+                max_data_points: 1_000,
                 time_range: Some(pluginv2::TimeRange {
                     from_epoch_ms,
                     to_epoch_ms,
@@ -162,7 +167,7 @@ async fn mentions_frame(
         })
         .await?
         .into_inner();
-    let mut answer = response
+    let answer = response
         .responses
         .into_values()
         .next()
@@ -172,6 +177,18 @@ async fn mentions_frame(
         "the query failed: {}",
         answer.error
     );
+    Ok(answer)
+}
+
+/// The first frame of a mentions query for the newest 5,000 over `range` (epoch ms).
+async fn mentions_frame(
+    client: &mut pluginv2::data_client::DataClient<Channel>,
+    context: &pluginv2::PluginContext,
+    live: bool,
+    range: (i64, i64),
+) -> anyhow::Result<Vec<u8>> {
+    let model = json!({"queryType": "mentions", "limit": 5000, "live": live});
+    let mut answer = query_one(client, context, &model, range).await?;
     anyhow::ensure!(!answer.frames.is_empty(), "the query returned no frame");
     Ok(answer.frames.swap_remove(0))
 }
@@ -248,29 +265,8 @@ fn run_panels(
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let now = chrono::Utc::now().timestamp_millis();
                     let started = Instant::now();
-                    let response = client
-                        .query_data(pluginv2::QueryDataRequest {
-                            plugin_context: Some(context.clone()),
-                            headers: HashMap::new(),
-                            queries: vec![pluginv2::DataQuery {
-                                ref_id: "A".into(),
-                                json: models[turn % models.len()].to_string().into_bytes(),
-                                interval_ms: 3_600_000,
-                                max_data_points: 1_000,
-                                time_range: Some(pluginv2::TimeRange {
-                                    from_epoch_ms: now - 86_400_000,
-                                    to_epoch_ms: now,
-                                }),
-                                ..Default::default()
-                            }],
-                        })
-                        .await?
-                        .into_inner();
-                    anyhow::ensure!(
-                        response.responses["A"].error.is_empty(),
-                        "a panel query failed: {}",
-                        response.responses["A"].error
-                    );
+                    let model = &models[turn % models.len()];
+                    query_one(&mut client, &context, model, (now - 86_400_000, now)).await?;
                     latencies.push(started.elapsed());
                     turn += 1;
                 }
@@ -421,15 +417,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let texts: Vec<String> = generate(&DemoOptions {
-        rows: (args.rate * args.seconds) as usize,
-        days: 30,
-        seed: 11,
-        end_time_ms: 1_764_000_000_000,
-    })
-    .enumerate()
-    .map(|(i, row)| format!("{} (pedido {i})", row.text))
-    .collect();
+    let texts = pushed_mentions((args.rate * args.seconds) as usize);
     let timeline = Arc::new(Mutex::new(Timeline::default()));
     if args.backlog > 0 {
         let backlog: Vec<String> = generate(&DemoOptions {
@@ -524,61 +512,52 @@ async fn main() -> anyhow::Result<()> {
         "nothing would watch: keep --live or poll"
     );
     // How long after the pushes stop until nothing waits for the model (panels still
-    // running): first the rows, then the clauses deferred while the scorer was behind.
+    // running): first the rows, then the clauses deferred while the scorer was behind. It runs
+    // beside the polling panel below, which times mentions as they arrive.
     let mut diagnostics = pluginv2::diagnostics_client::DiagnosticsClient::new(channel.clone());
-    let pushes_stopped = sender.await??;
-    let (rows_at_stop, clauses_at_stop) = backlog(&mut diagnostics).await?;
-    println!(
-        "pushes stopped {:.0} s after they began; {rows_at_stop} rows wait for the model, \
-         {clauses_at_stop} scored rows for their clauses",
-        (pushes_stopped - pushes_began).as_secs_f64()
-    );
-    let (mut rows_drained, mut clauses_drained) = (None, None);
-    let mut reported = Instant::now();
-    while pushes_stopped.elapsed() < Duration::from_secs(300) {
-        let (rows, clauses) = backlog(&mut diagnostics).await?;
-        if rows == 0 && rows_drained.is_none() {
-            rows_drained = Some(pushes_stopped.elapsed());
-        }
-        if rows == 0 && clauses == 0 {
-            clauses_drained = Some(pushes_stopped.elapsed());
-            break;
-        }
-        if reported.elapsed() >= Duration::from_secs(10) {
-            println!(
-                "  {rows} rows and the clauses of {clauses} wait {:.0} s after the pushes stopped",
-                pushes_stopped.elapsed().as_secs_f64()
-            );
-            reported = Instant::now();
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    let after_stop = |drained: Option<Duration>| {
-        drained.map_or("not within 300 s".to_string(), |d| {
-            format!("{:.1} s after the pushes stopped", d.as_secs_f64())
-        })
-    };
-    println!(
-        "backlog empty {}; deferred clauses all scored {}",
-        after_stop(rows_drained),
-        after_stop(clauses_drained)
-    );
-    if args.panels > 0 {
-        stop_panels.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut latencies = Vec::new();
-        for panel in panels {
-            latencies.extend(panel.await??);
-        }
-        let queries = latencies.len();
+    let drain = tokio::spawn(async move {
+        let pushes_stopped = sender.await??;
+        let (rows_at_stop, clauses_at_stop) = backlog(&mut diagnostics).await?;
         println!(
-            "{} panels ran {queries} queries (p50 {:.0} ms, p95 {:.0} ms)",
-            args.panels,
-            percentile(&mut latencies, 0.5),
-            percentile(&mut latencies, 0.95),
+            "pushes stopped {:.0} s after they began; {rows_at_stop} rows wait for the model, \
+             {clauses_at_stop} scored rows for their clauses",
+            (pushes_stopped - pushes_began).as_secs_f64()
         );
-    }
-    // The drain above waited for the scorer: what is left is the last packets' delivery.
-    let deadline = Instant::now() + Duration::from_secs(5);
+        let (mut rows_drained, mut clauses_drained) = (None, None);
+        let mut reported = Instant::now();
+        while pushes_stopped.elapsed() < Duration::from_secs(300) {
+            let (rows, clauses) = backlog(&mut diagnostics).await?;
+            if rows == 0 && rows_drained.is_none() {
+                rows_drained = Some(pushes_stopped.elapsed());
+            }
+            if rows == 0 && clauses == 0 {
+                clauses_drained = Some(pushes_stopped.elapsed());
+                break;
+            }
+            if reported.elapsed() >= Duration::from_secs(10) {
+                println!(
+                    "  {rows} rows and the clauses of {clauses} wait {:.0} s after the pushes stopped",
+                    pushes_stopped.elapsed().as_secs_f64()
+                );
+                reported = Instant::now();
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let after_stop = |drained: Option<Duration>| {
+            drained.map_or("not within 300 s".to_string(), |d| {
+                format!("{:.1} s after the pushes stopped", d.as_secs_f64())
+            })
+        };
+        println!(
+            "backlog empty {}; deferred clauses all scored {}",
+            after_stop(rows_drained),
+            after_stop(clauses_drained)
+        );
+        anyhow::Ok(())
+    });
+    // Until every mention is seen scored and the drain is timed; at most 5 s past the drain,
+    // which waited for the scorer: what is left then is the last packets' delivery.
+    let mut drain_ended: Option<Instant> = None;
     loop {
         if args.poll_ms > 0 {
             let rows = newest(&mut data, &context).await?;
@@ -599,10 +578,28 @@ async fn main() -> anyhow::Result<()> {
             (!args.live || t.delivered.len() == texts.len())
                 && (args.poll_ms == 0 || t.scored.len() == texts.len())
         };
-        if done || Instant::now() > deadline {
-            break;
+        if drain.is_finished() {
+            let ended = *drain_ended.get_or_insert_with(Instant::now);
+            if done || ended.elapsed() > Duration::from_secs(5) {
+                break;
+            }
         }
         tokio::time::sleep(Duration::from_millis(args.poll_ms.max(100))).await;
+    }
+    drain.await??;
+    if args.panels > 0 {
+        stop_panels.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut latencies = Vec::new();
+        for panel in panels {
+            latencies.extend(panel.await??);
+        }
+        let queries = latencies.len();
+        println!(
+            "{} panels ran {queries} queries (p50 {:.0} ms, p95 {:.0} ms)",
+            args.panels,
+            percentile(&mut latencies, 0.5),
+            percentile(&mut latencies, 0.95),
+        );
     }
     if let Some(live) = live {
         live.abort();

@@ -4,15 +4,18 @@
 //!
 //! `cargo run --release --example scoring_profile -- --rows 1024`
 
+#[path = "support/pushed_mentions.rs"]
+mod pushed_mentions;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
 use pulso_core::analysis::aspects::clauses_to_score;
-use pulso_demo::{generate, DemoOptions};
 use pulso_nlp::files::default_model_dir;
 use pulso_nlp::onnx::OnnxSentimentModel;
 use pulso_nlp::SentimentModel;
+use pushed_mentions::pushed_mentions;
 
 #[derive(Parser)]
 struct Args {
@@ -33,15 +36,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let dir = args.model.clone().unwrap_or_else(default_model_dir);
     // The texts freshness_bench pushes.
-    let rows: Vec<String> = generate(&DemoOptions {
-        rows: args.rows,
-        days: 30,
-        seed: 11,
-        end_time_ms: 1_764_000_000_000,
-    })
-    .enumerate()
-    .map(|(i, row)| format!("{} (pedido {i})", row.text))
-    .collect();
+    let rows = pushed_mentions(args.rows);
     let clauses: Vec<Vec<String>> = rows
         .iter()
         .map(|t| {

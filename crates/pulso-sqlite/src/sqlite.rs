@@ -627,9 +627,9 @@ impl Writer {
     /// Gives the connection a large page cache, for a batch too big for the small one: with
     /// a small cache, SQLite spills the open transaction to the WAL and reads it back over
     /// and over.
-    async fn grow_cache(&mut self, kib: u32) -> Result<(), StoreError> {
+    async fn grow_cache(&mut self) -> Result<(), StoreError> {
         if !self.large_cache {
-            sqlx::query(&format!("PRAGMA cache_size = -{kib}"))
+            sqlx::query(&format!("PRAGMA cache_size = -{BATCH_CACHE_KIB}"))
                 .execute(&mut self.connection)
                 .await
                 .map_err(StoreError::query)?;
@@ -670,9 +670,9 @@ impl SqliteStore {
     /// A write transaction on the writer connection.
     async fn open_batch(&self) -> Result<SqliteBatch, StoreError> {
         let mut writer = self.writer().await?;
-        if self.mode == OpenMode::BulkLoad {
-            writer.grow_cache(BULK_LOAD_CACHE_KIB).await?;
-        }
+        // A bulk load's options already give every connection its large cache; like any
+        // large cache, it is not kept after the batch.
+        writer.large_cache = self.mode == OpenMode::BulkLoad;
         // IMMEDIATE takes the write lock now rather than failing to upgrade mid-batch.
         sqlx::query("BEGIN IMMEDIATE")
             .execute(&mut writer.connection)
@@ -773,7 +773,7 @@ impl SqliteBatch {
         }
         self.rows_seen += rows.len();
         if self.rows_seen > LARGE_BATCH_ROWS {
-            self.writer.grow_cache(BATCH_CACHE_KIB).await?;
+            self.writer.grow_cache().await?;
         }
         let mut inserted = 0u64;
         let mut last_id = None;

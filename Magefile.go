@@ -315,7 +315,8 @@ func clippyDuringTheBuild() error {
 // every crate and target with clippy (warnings as errors) on the workspace's crates, the check
 // that one crate builds its dependencies as the workspace does, cargo fmt --check, clippy for
 // linux/arm64 on the crates with platform-specific code (when its toolchain is installed), the
-// Rust unit and integration tests on that release build (which also check dist/plugin.json),
+// Rust unit and integration tests on that release build (which also check dist/plugin.json; the
+// PostgreSQL store's run against a throwaway cluster, testPostgres),
 // the frontend's type check, lint, jest and headless-browser tests, the fuzz smoke (Fuzz), then go vet plus the Go
 // tests (the go-plugin end-to-end test against the release binary, and the package layout).
 // Each step prints its duration.
@@ -363,6 +364,11 @@ func Test() error {
 	} else {
 		fmt.Fprintf(os.Stderr, "skipping the linux/arm64 lint: %s\n", arm64Unavailable())
 	}
+	stopPostgres, err := testPostgres()
+	if err != nil {
+		return err
+	}
+	defer stopPostgres()
 	// The tests run on the release build above: with DataFusion, a second (debug) profile costs
 	// more than optimised tests save.
 	rustTests := func() error {
@@ -400,6 +406,35 @@ func Test() error {
 		}
 		return sh.RunWithV(env, mg.GoCmd(), "test", "-count=1", "./tests/go/...")
 	})
+}
+
+// testPostgres starts the throwaway PostgreSQL cluster that the tests of the PostgreSQL store
+// run against (tools/postgres.sh: initdb and pg_ctl from Debian's postgresql package, on a
+// loopback port) and exports its URL as PULSO_TEST_POSTGRES_URL, unless that names a server
+// already. The returned function stops the cluster and removes its folder.
+func testPostgres() (func(), error) {
+	if os.Getenv("PULSO_TEST_POSTGRES_URL") != "" {
+		return func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "pulso-postgres-")
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	url, err := sh.Output("bash", "tools/postgres.sh", "start", dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start the test PostgreSQL cluster (apt-get install postgresql): %w", err)
+	}
+	fmt.Printf("== test PostgreSQL cluster in %s, started in %.1f s\n", dir, time.Since(started).Seconds())
+	os.Setenv("PULSO_TEST_POSTGRES_URL", url)
+	return func() {
+		if err := sh.Run("bash", "tools/postgres.sh", "stop", dir); err != nil {
+			fmt.Fprintf(os.Stderr, "stopping the test PostgreSQL cluster: %v\n", err)
+		}
+		os.Unsetenv("PULSO_TEST_POSTGRES_URL")
+		os.RemoveAll(dir)
+	}, nil
 }
 
 // fuzzTargets are the cargo-fuzz targets in fuzz/ (fuzz/README.md): the parts that read

@@ -26,7 +26,7 @@ use grafana_plugin_sdk::pluginv2;
 use pulso_demo::database::write_demo;
 use pulso_demo::fixture::FIXTURE_MODEL_ID;
 use pulso_demo::DemoOptions;
-use pulso_sqlite::sql::{Bind, Statement};
+use pulso_sql::{Bind, Statement};
 use pulso_sqlite::{OpenMode, SqliteStore};
 use pulso_store::RecordStore;
 use serde_json::{json, Value};

@@ -5,7 +5,11 @@
 //! - full import: `pulso_ingest::ingest` (parse, map, NFC, redact, regions, times, language,
 //!   dedup, one transaction), what `pulso ingest` runs.
 //!
-//! `cargo run --release --example ingest_bench -- --rows 1000000`
+//! With `--postgres`, the store-only and full-import runs are repeated into a fresh PostgreSQL
+//! database on the server `PULSO_TEST_POSTGRES_URL` names (`tools/postgres.sh start DIR` starts
+//! a throwaway one), and compared with SQLite's in the same run.
+//!
+//! `cargo run --release --example ingest_bench -- --rows 1000000 [--postgres]`
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,8 +19,9 @@ use anyhow::Context;
 use clap::Parser;
 use pulso_demo::{generate, DemoOptions};
 use pulso_ingest::{ingest, IngestOptions, IngestProgress, InputFormat, Mapping};
+use pulso_postgres::{PostgresConfig, PostgresStore};
 use pulso_sqlite::SqliteStore;
-use pulso_store::FeedbackWriter;
+use pulso_store::{FeedbackWriter, NewFeedback};
 
 #[derive(Parser)]
 struct Args {
@@ -25,6 +30,53 @@ struct Args {
     /// Working folder for the CSV and the databases (deleted and recreated).
     #[arg(long, default_value = "target/ingest-bench")]
     dir: PathBuf,
+    /// Also into PostgreSQL (see above).
+    #[arg(long)]
+    postgres: bool,
+}
+
+/// The store-only and full-import runs into `store`: seconds each.
+async fn store_and_import(
+    store_only: &dyn FeedbackWriter,
+    import: &dyn FeedbackWriter,
+    rows: &[NewFeedback],
+    csv_path: &std::path::Path,
+) -> anyhow::Result<(f64, f64, pulso_ingest::IngestReport)> {
+    let started = Instant::now();
+    let mut batch = store_only.begin_batch().await?;
+    for chunk in rows.chunks(2_000) {
+        batch.insert(chunk).await?;
+    }
+    batch.commit().await?;
+    let store_s = started.elapsed().as_secs_f64();
+    let mut options = IngestOptions::new(InputFormat::Csv { delimiter: None }, Mapping::default());
+    options.source_type = Some("survey".into());
+    let started = Instant::now();
+    let report = ingest(
+        import,
+        Box::new(std::fs::File::open(csv_path)?),
+        options,
+        Arc::new(IngestProgress::default()),
+    )
+    .await?;
+    let import_s = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        report.committed,
+        "import not committed: {}",
+        report.summary()
+    );
+    Ok((store_s, import_s, report))
+}
+
+async fn fresh_postgres(name: &str) -> anyhow::Result<PostgresStore> {
+    let url = pulso_testkit::postgres::fresh_database(name).await;
+    Ok(PostgresStore::connect(&PostgresConfig {
+        url,
+        password: None,
+        ssl_mode: None,
+        pool_size: 4,
+    })
+    .await?)
 }
 
 /// Peak resident memory of this process so far, from /proc (Linux).
@@ -114,35 +166,27 @@ async fn main() -> anyhow::Result<()> {
     let parse_s = started.elapsed().as_secs_f64();
     anyhow::ensure!(parsed == args.rows * 10, "parsed {parsed} fields");
 
-    // Baseline 2: store only, same rows, same batch size, one transaction.
+    // Baseline 2: store only, same rows, same batch size, one transaction; then the full import.
     let store_only = SqliteStore::open(&args.dir.join("store_only.db")).await?;
-    let started = Instant::now();
-    let mut batch = store_only.begin_batch().await?;
-    for chunk in rows.chunks(2_000) {
-        batch.insert(chunk).await?;
-    }
-    batch.commit().await?;
-    let store_s = started.elapsed().as_secs_f64();
-    drop(rows);
-
-    // The full import.
     let store = SqliteStore::open(&args.dir.join("import.db")).await?;
-    let mut options = IngestOptions::new(InputFormat::Csv { delimiter: None }, Mapping::default());
-    options.source_type = Some("survey".into());
-    let started = Instant::now();
-    let report = ingest(
-        &store,
-        Box::new(std::fs::File::open(&csv_path)?),
-        options,
-        Arc::new(IngestProgress::default()),
-    )
-    .await?;
-    let import_s = started.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        report.committed,
-        "import not committed: {}",
-        report.summary()
-    );
+    let (store_s, import_s, report) =
+        store_and_import(&store_only, &store, &rows, &csv_path).await?;
+    let postgres = if args.postgres {
+        let store_only = fresh_postgres("ingest_bench_store_only").await?;
+        let import = fresh_postgres("ingest_bench_import").await?;
+        let (store_s, import_s, pg_report) =
+            store_and_import(&store_only, &import, &rows, &csv_path).await?;
+        anyhow::ensure!(
+            pg_report.stored == report.stored,
+            "PostgreSQL stored {}, SQLite {}",
+            pg_report.stored,
+            report.stored
+        );
+        Some((store_s, import_s))
+    } else {
+        None
+    };
+    drop(rows);
     let expected_redactions = args.rows.div_ceil(20) as u64;
     anyhow::ensure!(
         report.redactions >= expected_redactions,
@@ -167,6 +211,21 @@ async fn main() -> anyhow::Result<()> {
             rate(seconds),
             import_s / seconds
         );
+    }
+    if let Some((pg_store_s, pg_import_s)) = postgres {
+        println!();
+        println!("| into PostgreSQL | seconds | rows/s | PostgreSQL ÷ SQLite rows/s |");
+        println!("| --- | ---: | ---: | ---: |");
+        for (name, seconds, sqlite_s) in [
+            ("store only", pg_store_s, store_s),
+            ("full import", pg_import_s, import_s),
+        ] {
+            println!(
+                "| {name} | {seconds:.2} | {:.0} | {:.2}× |",
+                rate(seconds),
+                sqlite_s / seconds
+            );
+        }
     }
     if let Some(peak) = peak_rss_mib() {
         println!("\npeak RSS of the whole benchmark process: {peak:.0} MiB (it also holds the generated rows for the store-only baseline)");

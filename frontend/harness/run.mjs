@@ -591,6 +591,31 @@ async function checkTheme(browser, baseUrl, theme) {
 
     await page.mouse.click(5, 5);
     await shot('4-final');
+
+    step('config editor: PostgreSQL storage');
+    await configEditor.getByRole('radio', { name: 'PostgreSQL' }).click();
+    await configEditor.getByText(/^Required: postgres:/).waitFor();
+    await page.locator('#pulso-config-postgres-url').fill('postgres://pulso@db:5432/pulso');
+    await page.locator('#pulso-config-postgres-password').fill('pg-harness-secret');
+    await expectState(
+      (s) => s.options?.secureJsonData?.postgresPassword,
+      'pg-harness-secret',
+      'the PostgreSQL password goes to secureJsonData'
+    );
+    const postgres = (await state()).options;
+    assert.equal(postgres.jsonData.storage, 'postgres', 'storage switched to PostgreSQL');
+    assert.equal(postgres.jsonData.postgresUrl, 'postgres://pulso@db:5432/pulso', 'the URL goes to jsonData');
+    assert.ok(!JSON.stringify(postgres.jsonData).includes('pg-harness-secret'), 'the password is never in jsonData');
+    assert.equal(
+      await page.locator('#pulso-config-postgres-password').getAttribute('type'),
+      'password',
+      'the PostgreSQL password input is a password field'
+    );
+    const shown = await page.evaluate(() => document.body.innerText);
+    assert.ok(!shown.includes('pg-harness-secret'), 'the password is never shown as text');
+    assert.ok(!shown.includes('Required: postgres'), 'a URL clears the required message');
+    await page.mouse.click(5, 5);
+    await shot('8-postgres-storage');
   } catch (error) {
     const detail =
       error instanceof assert.AssertionError

@@ -158,8 +158,16 @@ export interface PulsoVariableQuery extends DataQuery {
 
 /** Options configured for each data source instance (jsonData). */
 export interface PulsoOptions extends DataSourceJsonData {
-  /** SQLite database file; default `<Grafana data dir>/pulso/pulso.db`. */
+  /** Where mentions are stored: a SQLite file in the plugin (default) or a shared PostgreSQL. */
+  storage?: 'sqlite' | 'postgres';
+  /** SQLite database file; default `<Grafana data dir>/pulso/<org>/<uid>.db`. */
   sqlitePath?: string;
+  /** `postgres://user@host:5432/database`, without the password (that is secure). */
+  postgresUrl?: string;
+  /** disable, allow, prefer, require, verify-ca or verify-full; default: the URL's, else prefer. */
+  postgresSslMode?: string;
+  /** Connections the data source opens at most, 2 to 100; default 10. */
+  postgresPoolSize?: number;
   /** Folder of the sentiment model build. */
   modelPath?: string;
   /** OpenAI-compatible base URL, e.g. `http://localhost:11434/v1`. */
@@ -173,6 +181,7 @@ export interface PulsoOptions extends DataSourceJsonData {
 /** Values only the backend ever reads (secureJsonData); Grafana never sends them back. */
 export interface PulsoSecureOptions {
   llmApiKey?: string;
+  postgresPassword?: string;
 }
 
 /** What `GET dimensions/<name>` returns, one entry per value. */

@@ -1,5 +1,5 @@
 //! The data source settings parser on any `jsonData` and API key: it must answer with settings
-//! or a `SettingsError`, never panic, and never show the key in either (what it shows is the
+//! or a `SettingsError`, never panic, and never show the key (or the PostgreSQL password) in either (what it shows is the
 //! same whatever the key).
 #![no_main]
 
@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
         .map(|c| if c.is_whitespace() { c } else { 'x' })
         .collect();
     let shown = |key: &str| {
-        let secure = HashMap::from([("llmApiKey".to_string(), key.to_string())]);
+        let secure = HashMap::from([
+            ("llmApiKey".to_string(), key.to_string()),
+            ("postgresPassword".to_string(), key.to_string()),
+        ]);
         match DataSourceSettings::parse(json, &secure) {
             Ok(settings) => format!("{settings:?} {:?}", settings.llm.as_ref().err()),
             Err(error) => format!("{error} {error:?}"),

@@ -16,6 +16,7 @@ mod live_stream;
 mod nlp_inference;
 mod plugin_json;
 mod plugin_protocol;
+mod postgres;
 mod provisioning;
 mod scoring_e2e;
 mod trends;

@@ -1228,6 +1228,62 @@ fn the_data_source_is_the_plugin() {
     );
 }
 
+/// docker-compose's `postgres` profile: its Grafana instances get the same data source uid on the
+/// shared PostgreSQL database, with settings the plugin accepts and the password kept secure.
+#[test]
+fn the_postgres_profile_provisions_the_same_uid_on_postgresql() {
+    let file = read_yaml(&repo().join("provisioning/postgres/pulso.yaml"));
+    let entry = &file["datasources"][0];
+    assert_eq!(file["datasources"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        json!({"type": entry["type"], "uid": entry["uid"]}),
+        provisioned_datasource()
+    );
+    let json_data = serde_json::to_vec(&entry["jsonData"]).unwrap();
+    let password = entry["secureJsonData"]["postgresPassword"]
+        .as_str()
+        .expect("the password is provisioned as a secure field");
+    assert!(
+        password.starts_with('$'),
+        "from the environment, not inline"
+    );
+    let secure = std::collections::HashMap::from([(
+        "postgresPassword".to_string(),
+        "from-the-environment".to_string(),
+    )]);
+    let settings = pulso_core::settings::DataSourceSettings::parse(&json_data, &secure)
+        .expect("the plugin accepts the provisioned settings");
+    match settings.storage {
+        pulso_core::settings::StorageChoice::Postgres(postgres) => {
+            assert_eq!(postgres.password.as_deref(), Some("from-the-environment"));
+            assert!(postgres.url.contains("@postgres:5432/"), "{}", postgres.url);
+        }
+        other => panic!("expected PostgreSQL storage, got {other:?}"),
+    }
+    let compose = read_yaml(&repo().join("docker-compose.yaml"));
+    let services = compose["services"].as_object().unwrap();
+    assert_eq!(services["postgres"]["profiles"], json!(["postgres"]));
+    let over_default =
+        "./provisioning/postgres/pulso.yaml:/etc/grafana/provisioning/datasources/pulso.yaml:ro";
+    let instances: Vec<&String> = services
+        .iter()
+        .filter(|(_, service)| {
+            service["volumes"]
+                .as_array()
+                .is_some_and(|v| v.contains(&json!(over_default)))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        instances.len(),
+        2,
+        "two Grafana instances share the database"
+    );
+    for name in instances {
+        assert_eq!(services[name]["profiles"], json!(["postgres"]), "{name}");
+    }
+}
+
 #[test]
 fn the_provider_loads_the_three_dashboards() {
     let dashboards = dashboards();

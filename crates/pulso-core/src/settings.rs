@@ -32,12 +32,67 @@ pub enum SettingsError {
     SqlitePath { value: String, reason: &'static str },
     #[error("llmUrl carries a user name or password (user:password@), which would be sent beside the API key and could be echoed back: remove it from the URL and put the key in the API key field of the language model section (stored encrypted)")]
     LlmUrlCredentials,
+    #[error("jsonData.storage {0:?} is not a storage Pulso knows: choose sqlite or postgres in the data source's Storage settings")]
+    StorageKind(String),
+    #[error("storage is postgres but postgresUrl is empty: set it, such as postgres://pulso@db:5432/pulso, in the data source's Storage settings")]
+    PostgresUrlMissing,
+    #[error("jsonData.postgresUrl {value:?} {reason}: set it to a URL such as postgres://pulso@db:5432/pulso in the data source's Storage settings")]
+    PostgresUrl { value: String, reason: &'static str },
+    #[error("postgresUrl carries a password (user:password@), which Grafana keeps unencrypted in jsonData: remove it from the URL and put it in the Password field of the data source's Storage settings (stored encrypted)")]
+    PostgresUrlPassword,
+    #[error("jsonData.postgresSslMode {0:?} is not an SSL mode: use disable, allow, prefer, require, verify-ca or verify-full in the data source's Storage settings")]
+    PostgresSslMode(String),
+    #[error("jsonData.postgresPoolSize {0} is out of range: use 2 to 100 connections in the data source's Storage settings")]
+    PostgresPoolSize(String),
+}
+
+/// Connections a PostgreSQL data source's pool opens at most, unless its settings say.
+pub const DEFAULT_POSTGRES_POOL_SIZE: u32 = 10;
+const SSL_MODES: [&str; 6] = [
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+
+/// Where a data source keeps its mentions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageChoice {
+    /// A SQLite file inside the plugin: `sqlitePath`, or Pulso's default path when `None`.
+    Sqlite { path: Option<PathBuf> },
+    /// A PostgreSQL database shared by every Grafana instance.
+    Postgres(PostgresSettings),
+}
+
+/// The PostgreSQL database a data source uses.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresSettings {
+    /// Without a password: that is in `password`, from `secureJsonData.postgresPassword`.
+    pub url: String,
+    pub password: Option<String>,
+    /// One of the SSL modes; `None` keeps the URL's `sslmode`, else `prefer`.
+    pub ssl_mode: Option<String>,
+    pub pool_size: u32,
+}
+
+impl fmt::Debug for PostgresSettings {
+    // The password never reaches a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresSettings")
+            .field("url", &self.url)
+            .field("password", &self.password.as_ref().map(|_| "[configured]"))
+            .field("ssl_mode", &self.ssl_mode)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
 }
 
 /// What the data source's settings say, checked; absent fields are None.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataSourceSettings {
-    pub sqlite_path: Option<PathBuf>,
+    pub storage: StorageChoice,
     pub model_path: Option<PathBuf>,
     /// The LLM part fails on its own: a mistake there only affects insights.
     pub llm: Result<Option<LlmSettings>, SettingsError>,
@@ -77,17 +132,86 @@ impl DataSourceSettings {
                 .map_err(|e| SettingsError::InvalidJsonData(e.to_string()))?
         };
         let fields = Fields(&json);
-        let sqlite_path = fields
-            .text("sqlitePath")?
-            .map(|text| checked_sqlite_path(&text))
-            .transpose()?;
+        let storage = match fields.text("storage")?.as_deref() {
+            None | Some("sqlite") => StorageChoice::Sqlite {
+                path: fields
+                    .text("sqlitePath")?
+                    .map(|text| checked_sqlite_path(&text))
+                    .transpose()?,
+            },
+            Some("postgres") => StorageChoice::Postgres(postgres_settings(&fields, secure)?),
+            Some(other) => return Err(SettingsError::StorageKind(other.to_string())),
+        };
         let model_path = fields.text("modelPath")?.map(PathBuf::from);
         Ok(DataSourceSettings {
-            sqlite_path,
+            storage,
             model_path,
             llm: llm_settings(&fields, secure),
         })
     }
+}
+
+fn postgres_settings(
+    fields: &Fields<'_>,
+    secure: &HashMap<String, String>,
+) -> Result<PostgresSettings, SettingsError> {
+    let url = fields
+        .text("postgresUrl")?
+        .ok_or(SettingsError::PostgresUrlMissing)?;
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(SettingsError::PostgresUrl {
+            value: url,
+            reason: "is not a URL",
+        });
+    };
+    if scheme != "postgres" && scheme != "postgresql" {
+        return Err(SettingsError::PostgresUrl {
+            value: url,
+            reason: "does not start with postgres://",
+        });
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if let Some((user_info, _)) = authority.rsplit_once('@') {
+        if user_info.contains(':') {
+            return Err(SettingsError::PostgresUrlPassword);
+        }
+    }
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if host.is_empty() {
+        return Err(SettingsError::PostgresUrl {
+            value: url,
+            reason: "names no host",
+        });
+    }
+    let ssl_mode = fields
+        .text("postgresSslMode")?
+        .map(|mode| {
+            if SSL_MODES.contains(&mode.as_str()) {
+                Ok(mode)
+            } else {
+                Err(SettingsError::PostgresSslMode(mode))
+            }
+        })
+        .transpose()?;
+    let pool_size = match fields.0.get("postgresPoolSize") {
+        None | Some(Value::Null) => DEFAULT_POSTGRES_POOL_SIZE,
+        Some(value) => match value.as_u64() {
+            Some(size) if (2..=100).contains(&size) => size as u32,
+            _ => return Err(SettingsError::PostgresPoolSize(value.to_string())),
+        },
+    };
+    let password = secure
+        .get("postgresPassword")
+        .filter(|p| !p.is_empty())
+        .cloned();
+    Ok(PostgresSettings {
+        url,
+        password,
+        ssl_mode,
+        pool_size,
+    })
 }
 
 /// Whether a URL's authority has a `user@` or `user:password@` part.

@@ -27,7 +27,7 @@ fn describe(health: &StoreHealth) -> (HealthStatus, String) {
         return (
             HealthStatus::Error,
             format!(
-                "the database at {} has schema version {}, but this Pulso expects {}: point sqlitePath at a database made by this version",
+                "the database at {} has schema version {}, but this Pulso expects {}: point sqlitePath (or postgresUrl) at a database made by this version",
                 health.location, health.schema_version, health.expected_schema_version
             ),
         );

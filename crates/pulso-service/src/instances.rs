@@ -8,13 +8,14 @@ use std::sync::Arc;
 use thiserror::Error;
 use tokio::sync::Mutex;
 
-use super::settings::{Settings, SettingsError};
+use super::settings::{Settings, SettingsError, StorageSettings};
 use super::DataSource;
 use pulso_analytics::Analytics;
 use pulso_ingest::backfill::index_missing_terms;
 use pulso_nlp::onnx::OnnxSentimentModel;
 use pulso_nlp::queue::ScoringQueue;
 use pulso_nlp::SentimentModel;
+use pulso_postgres::PostgresStore;
 use pulso_scoring::{self as scoring, ScoringStats};
 use pulso_sqlite::SqliteStore;
 use pulso_store::{RecordStore, StoreError};
@@ -43,6 +44,8 @@ pub enum InstanceError {
     DatabaseGone { path: PathBuf },
     #[error("this data source's sqlitePath is a database that belongs to another organisation (org {owner}; this is org {org_id}), and organisations never share data: leave sqlitePath empty to give this data source a database of its own, or set it to another file")]
     OtherOrganisation { owner: i64, org_id: i64 },
+    #[error("this data source's PostgreSQL database belongs to another organisation (org {owner}; this is org {org_id}), and organisations never share data: point postgresUrl at a database of this organisation's own in the data source's Storage settings")]
+    OtherOrganisationPostgres { owner: i64, org_id: i64 },
 }
 
 /// The model behind an instance, or why there is none.
@@ -123,64 +126,48 @@ impl Instances {
         let settings = Settings::load(source)?;
         let key = (source.id, source.uid.to_string());
         let mut instances = self.by_datasource.lock().await;
-        let path = settings.storage.sqlite_path.clone();
-        let now = file_identity(&path);
-        if let Some(instance) = instances.get(&key) {
-            if instance.updated_ms == source.updated_ms && instance.settings == settings {
-                if now.is_some() && now == instance.file {
-                    return Ok(instance.clone());
+        let (store, file): (Arc<dyn RecordStore>, _) = match &settings.storage {
+            StorageSettings::Sqlite {
+                sqlite_path,
+                is_default_path,
+            } => {
+                let now = file_identity(sqlite_path);
+                if let Some(instance) = instances.get(&key) {
+                    if instance.updated_ms == source.updated_ms && instance.settings == settings {
+                        if now.is_some() && now == instance.file {
+                            return Ok(instance.clone());
+                        }
+                        // Deleted or replaced: the open connections would go on serving the
+                        // old file.
+                        instances.remove(&key);
+                        if now.is_none() {
+                            self.gone.lock().await.insert(sqlite_path.clone());
+                        }
+                    }
                 }
-                // Deleted or replaced: the open connections would go on serving the old file.
-                instances.remove(&key);
-                if now.is_none() {
-                    self.gone.lock().await.insert(path.clone());
+                let sqlite = self
+                    .open_sqlite(sqlite_path, *is_default_path, now, source.org_id)
+                    .await?;
+                (Arc::new(sqlite), file_identity(sqlite_path))
+            }
+            StorageSettings::Postgres(config) => {
+                if let Some(instance) = instances.get(&key) {
+                    if instance.updated_ms == source.updated_ms && instance.settings == settings {
+                        return Ok(instance.clone());
+                    }
                 }
-            }
-        }
-        {
-            let mut gone = self.gone.lock().await;
-            if gone.contains(&path) {
-                if now.is_none() {
-                    return Err(InstanceError::DatabaseGone { path });
+                let postgres = PostgresStore::connect(config).await?;
+                // A database serves one organisation, as a SQLite file does.
+                if let Some(owner) = postgres.claim_organisation(source.org_id).await? {
+                    postgres.close().await;
+                    return Err(InstanceError::OtherOrganisationPostgres {
+                        owner,
+                        org_id: source.org_id,
+                    });
                 }
-                gone.remove(&path);
+                (Arc::new(postgres), None)
             }
-        }
-        let storage = &settings.storage;
-        if storage.is_default_path && !storage.sqlite_path.exists() {
-            // Before per-organisation files every data source without a sqlitePath shared this
-            // one; it is left alone, since nothing says which organisation its rows belong to.
-            if let Some(legacy) = storage
-                .sqlite_path
-                .parent()
-                .and_then(Path::parent)
-                .map(|pulso| pulso.join("pulso.db"))
-                .filter(|legacy| legacy.exists())
-            {
-                tracing::warn!(
-                    legacy = %legacy.display(),
-                    "an earlier Pulso kept the mentions of every data source without a sqlitePath in one shared file; this data source now starts a database of its own. To keep using the old file, set sqlitePath to it on the one data source whose data it holds"
-                );
-            }
-        }
-        if storage.is_default_path {
-            if let Some(folder) = storage.sqlite_path.parent() {
-                std::fs::create_dir_all(folder).map_err(|source| InstanceError::DefaultFolder {
-                    folder: folder.to_path_buf(),
-                    source,
-                })?;
-            }
-        }
-        let sqlite = SqliteStore::open(&storage.sqlite_path).await?;
-        // A database serves one organisation: the first data source to open it claims it.
-        if let Some(owner) = sqlite.claim_organisation(source.org_id).await? {
-            sqlite.close().await;
-            return Err(InstanceError::OtherOrganisation {
-                owner,
-                org_id: source.org_id,
-            });
-        }
-        let store: Arc<dyn RecordStore> = Arc::new(sqlite);
+        };
         let model: ModelState = self
             .model(&settings.model_dir)
             .await
@@ -194,7 +181,7 @@ impl Instances {
             }
         };
         let instance = Arc::new(Instance {
-            file: file_identity(&storage.sqlite_path),
+            file,
             term_indexer: spawn_term_indexer(store.clone()),
             settings,
             store,
@@ -205,6 +192,58 @@ impl Instances {
         });
         instances.insert(key, instance.clone());
         Ok(instance)
+    }
+
+    /// Opens a data source's SQLite file, which must not have been deleted while in use, and
+    /// claims it for the organisation.
+    async fn open_sqlite(
+        &self,
+        path: &Path,
+        is_default_path: bool,
+        now: Option<FileIdentity>,
+        org_id: i64,
+    ) -> Result<SqliteStore, InstanceError> {
+        {
+            let mut gone = self.gone.lock().await;
+            if gone.contains(path) {
+                if now.is_none() {
+                    return Err(InstanceError::DatabaseGone {
+                        path: path.to_path_buf(),
+                    });
+                }
+                gone.remove(path);
+            }
+        }
+        if is_default_path && !path.exists() {
+            // Before per-organisation files every data source without a sqlitePath shared this
+            // one; it is left alone, since nothing says which organisation its rows belong to.
+            if let Some(legacy) = path
+                .parent()
+                .and_then(Path::parent)
+                .map(|pulso| pulso.join("pulso.db"))
+                .filter(|legacy| legacy.exists())
+            {
+                tracing::warn!(
+                    legacy = %legacy.display(),
+                    "an earlier Pulso kept the mentions of every data source without a sqlitePath in one shared file; this data source now starts a database of its own. To keep using the old file, set sqlitePath to it on the one data source whose data it holds"
+                );
+            }
+        }
+        if is_default_path {
+            if let Some(folder) = path.parent() {
+                std::fs::create_dir_all(folder).map_err(|source| InstanceError::DefaultFolder {
+                    folder: folder.to_path_buf(),
+                    source,
+                })?;
+            }
+        }
+        let sqlite = SqliteStore::open(path).await?;
+        // A database serves one organisation: the first data source to open it claims it.
+        if let Some(owner) = sqlite.claim_organisation(org_id).await? {
+            sqlite.close().await;
+            return Err(InstanceError::OtherOrganisation { owner, org_id });
+        }
+        Ok(sqlite)
     }
 
     async fn model(&self, dir: &Path) -> Result<ScoringQueue, String> {

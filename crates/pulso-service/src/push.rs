@@ -7,7 +7,6 @@ use pulso_ingest::fields::parse_scale;
 use pulso_ingest::{IngestError, IngestOptions, InputFormat, Mapping};
 
 use crate::InstanceError;
-use pulso_store::StoreError;
 
 #[derive(Debug, Error)]
 pub enum PushError {
@@ -22,10 +21,16 @@ pub enum PushError {
 
 impl PushError {
     /// The HTTP status the push is answered with: the sender's mistakes are 400s, the
-    /// plugin's own failures 500s, and a write that timed out in the queue 503 (retry it).
+    /// plugin's own failures 500s, and a write the database cannot take for now (the write queue
+    /// timed out, PostgreSQL is restarting, full or read-only) 503: retry it.
     pub fn status(&self) -> u16 {
         match self {
-            Self::Ingest(IngestError::Store(StoreError::WriteQueueTimeout { .. })) => 503,
+            Self::Ingest(IngestError::Store(error))
+            | Self::Instance(InstanceError::Store(error))
+                if error.is_unavailable() =>
+            {
+                503
+            }
             Self::Instance(_) | Self::Ingest(IngestError::Store(_) | IngestError::ReaderFailed) => {
                 500
             }

@@ -7,18 +7,22 @@ use std::time::Duration;
 
 use crate::DataSource;
 pub use pulso_core::settings::SettingsError;
-use pulso_core::settings::{DataSourceSettings, LlmSettings};
+use pulso_core::settings::{DataSourceSettings, LlmSettings, StorageChoice};
 use pulso_insights::llm::LlmConfig;
 use pulso_nlp::files::default_model_dir;
+use pulso_postgres::PostgresConfig;
 
 const LLM_ATTEMPTS: u32 = 2;
 
 /// Where the record store lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StorageSettings {
-    pub sqlite_path: PathBuf,
-    /// Whether the path is Pulso's default, whose folder Pulso may create.
-    pub is_default_path: bool,
+pub enum StorageSettings {
+    Sqlite {
+        sqlite_path: PathBuf,
+        /// Whether the path is Pulso's default, whose folder Pulso may create.
+        is_default_path: bool,
+    },
+    Postgres(PostgresConfig),
 }
 
 /// A data source's settings. The LLM part fails on its own: a mistake there only affects
@@ -36,11 +40,18 @@ impl Settings {
     pub fn load(source: &DataSource<'_>) -> Result<Self, SettingsError> {
         let parsed = DataSourceSettings::parse(source.json_data, source.secure)?;
         Ok(Self {
-            storage: StorageSettings {
-                is_default_path: parsed.sqlite_path.is_none(),
-                sqlite_path: parsed
-                    .sqlite_path
-                    .unwrap_or_else(|| default_sqlite_path(source.org_id, source.uid)),
+            storage: match parsed.storage {
+                StorageChoice::Sqlite { path } => StorageSettings::Sqlite {
+                    is_default_path: path.is_none(),
+                    sqlite_path: path
+                        .unwrap_or_else(|| default_sqlite_path(source.org_id, source.uid)),
+                },
+                StorageChoice::Postgres(postgres) => StorageSettings::Postgres(PostgresConfig {
+                    url: postgres.url,
+                    password: postgres.password,
+                    ssl_mode: postgres.ssl_mode,
+                    pool_size: postgres.pool_size,
+                }),
             },
             model_dir: parsed.model_path.unwrap_or_else(default_model_dir),
             llm: parsed.llm.map(|llm| llm.map(llm_config)),
@@ -107,30 +118,25 @@ mod tests {
         load_with(json.as_bytes(), &HashMap::new(), 1)
     }
 
+    /// The SQLite path and whether it is the default.
+    fn sqlite(settings: Settings) -> (PathBuf, bool) {
+        match settings.storage {
+            StorageSettings::Sqlite {
+                sqlite_path,
+                is_default_path,
+            } => (sqlite_path, is_default_path),
+            other => panic!("expected SQLite storage, got {other:?}"),
+        }
+    }
+
     #[test]
     fn storage_paths() {
         let s = load(r#"{"sqlitePath":" /tmp/a.db "}"#).unwrap();
-        assert_eq!(s.storage.sqlite_path, PathBuf::from("/tmp/a.db"));
-        assert!(!s.storage.is_default_path);
-        assert!(
-            load_with(b"", &HashMap::new(), 1)
-                .unwrap()
-                .storage
-                .is_default_path
-        );
-        assert!(
-            load(r#"{"sqlitePath":""}"#)
-                .unwrap()
-                .storage
-                .is_default_path
-        );
+        assert_eq!(sqlite(s), (PathBuf::from("/tmp/a.db"), false));
+        assert!(sqlite(load_with(b"", &HashMap::new(), 1).unwrap()).1);
+        assert!(sqlite(load(r#"{"sqlitePath":"","storage":"sqlite"}"#).unwrap()).1);
         // Each data source without a sqlitePath gets its own file, per organisation.
-        let own = |org| {
-            load_with(b"{}", &HashMap::new(), org)
-                .unwrap()
-                .storage
-                .sqlite_path
-        };
+        let own = |org| sqlite(load_with(b"{}", &HashMap::new(), org).unwrap()).0;
         assert!(own(1).ends_with("pulso/1/sales-ds.db"), "{:?}", own(1));
         assert!(own(2).ends_with("pulso/2/sales-ds.db"), "{:?}", own(2));
         let folder = std::env::temp_dir();
@@ -153,6 +159,52 @@ mod tests {
             e.to_string(),
             "jsonData.sqlitePath must be a string, got 5: update the data source config"
         );
+    }
+
+    #[test]
+    fn postgres_storage_is_checked_once_and_keeps_its_password_secret() {
+        let secure = HashMap::from([("postgresPassword".to_string(), "pg-s3cret".to_string())]);
+        let s = load_with(
+            br#"{"storage":"postgres","postgresUrl":" postgres://pulso@db:5432/pulso ","postgresSslMode":"require"}"#,
+            &secure,
+            1,
+        )
+        .unwrap();
+        assert!(!format!("{s:?}").contains("pg-s3cret"), "{s:?}");
+        assert_eq!(
+            s.storage,
+            StorageSettings::Postgres(PostgresConfig {
+                url: "postgres://pulso@db:5432/pulso".to_string(),
+                password: Some("pg-s3cret".to_string()),
+                ssl_mode: Some("require".to_string()),
+                pool_size: pulso_core::settings::DEFAULT_POSTGRES_POOL_SIZE,
+            })
+        );
+        for (json, expected) in [
+            (r#"{"storage":"mysql"}"#, "jsonData.storage \"mysql\""),
+            (r#"{"storage":"postgres"}"#, "postgresUrl is empty"),
+            (
+                r#"{"storage":"postgres","postgresUrl":"mysql://db/pulso"}"#,
+                "does not start with postgres://",
+            ),
+            (
+                r#"{"storage":"postgres","postgresUrl":"postgres://pulso:hunter2@db/pulso"}"#,
+                "Password field",
+            ),
+            (
+                r#"{"storage":"postgres","postgresUrl":"postgres://db/p","postgresSslMode":"on"}"#,
+                "postgresSslMode \"on\"",
+            ),
+            (
+                r#"{"storage":"postgres","postgresUrl":"postgres://db/p","postgresPoolSize":500}"#,
+                "postgresPoolSize 500",
+            ),
+        ] {
+            let e = load(json).unwrap_err().to_string();
+            assert!(e.contains(expected), "{json}: {e}");
+            assert!(e.contains("Storage settings"), "{json}: {e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
     }
 
     #[test]

@@ -2,9 +2,7 @@
 //! the plugin. It knows SQL and nothing about text analysis.
 
 mod raw;
-pub mod sql;
 mod sqlite;
-mod terms;
 
 pub use raw::RawRow;
 pub use sqlite::{OpenMode, SqliteStore};

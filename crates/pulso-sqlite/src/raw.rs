@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 
 use libsqlite3_sys as ffi;
 
-use crate::sql::{Bind, Statement};
+use pulso_sql::{Bind, Statement};
 use pulso_store::StoreError;
 
 /// A connection handle, valid while the pooled connection it came from is locked.

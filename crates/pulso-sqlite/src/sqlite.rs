@@ -1,6 +1,6 @@
 //! The embedded SQLite store (WAL, migrations embedded in the binary).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -17,19 +17,19 @@ use sqlx::{
 };
 
 use crate::raw::{self, Cursor, RawDb, RawRow};
-use crate::sql::{self, Bind, Statement};
-use crate::terms::{latest_rows_with_terms, tally_term_rows, TermRow};
 use pulso_core::analysis::{terms, text::fold_for_search, Aspect, Emotion, Label};
 use pulso_core::query::{
-    BucketCells, Dimension, DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery,
-    DistributionRow, Filters, MentionRow, Mentions, MentionsQuery, TimeRange, Timeseries,
-    TimeseriesQuery,
+    Dimension, DimensionValues, DimensionValuesQuery, Distribution, DistributionQuery, Filters,
+    MentionRow, Mentions, MentionsQuery, TimeRange, Timeseries, TimeseriesQuery,
 };
+use pulso_sql::rows::{self, dominant_emotion_name, validate_row};
+use pulso_sql::terms::{latest_rows_with_terms, tally_term_rows, TermRow};
+use pulso_sql::{self as sql, Bind, Dialect, Statement};
 use pulso_store::{
-    AnalyseNewRows, Analysis, AspectCount, AspectCounts, AspectScan, FeedAspect, FeedCursor,
-    FeedRow, FeedSink, FeedbackBatch, FeedbackReader, FeedbackWriter, InsertReport, NewFeedback,
-    NewScore, RecordStore, SampleScan, ScoringBacklog, StoreError, StoreHealth, TermSampleScan,
-    TermScan, TermTallies,
+    AnalyseNewRows, Analysis, AspectCounts, AspectScan, FeedAspect, FeedCursor, FeedRow, FeedSink,
+    FeedbackBatch, FeedbackReader, FeedbackWriter, InsertReport, NewFeedback, NewScore,
+    RecordStore, SampleScan, ScoringBacklog, StoreError, StoreHealth, TermSampleScan, TermScan,
+    TermTallies,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -52,7 +52,6 @@ fn is_locked(error: &sqlx::Error) -> bool {
 
 /// SQLite allows 32,766 bound values per statement; 17 columns a row keeps well under it.
 const INSERT_ROWS_PER_STATEMENT: usize = 500;
-const MAX_TEXT_BYTES: usize = 100_000;
 /// Takes the next revision; being a write, it also takes the write lock at once, so a
 /// transaction that starts with it never fails to upgrade from a stale read.
 const NEXT_REVISION: &str =
@@ -387,18 +386,18 @@ impl SqliteStore {
 
     /// Runs a generated statement and returns its rows.
     pub async fn fetch(&self, statement: &Statement) -> Result<Vec<SqliteRow>, StoreError> {
-        let mut args = SqliteArguments::default();
-        for bind in &statement.binds {
-            let added = match bind {
-                Bind::Int(v) => args.add(*v),
-                Bind::Real(v) => args.add(*v),
-                Bind::Text(v) => args.add(v.clone()),
-            };
-            added
-                .map_err(sqlx::Error::Encode)
-                .map_err(StoreError::query)?;
-        }
-        sqlx::query_with(&statement.sql, args)
+        sqlx::query_with(&statement.sql, arguments(statement)?)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::query)
+    }
+
+    /// Runs a generated statement and decodes its rows as `T` (a tuple of its columns).
+    async fn fetch_as<T>(&self, statement: &Statement) -> Result<Vec<T>, StoreError>
+    where
+        T: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
+    {
+        sqlx::query_as_with(&statement.sql, arguments(statement)?)
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::query)
@@ -437,12 +436,12 @@ impl SqliteStore {
     }
 
     async fn fetch_mentions(&self, statement: &Statement) -> Result<Vec<MentionRow>, StoreError> {
-        self.fetch(statement)
+        Ok(self
+            .fetch_as(statement)
             .await?
-            .iter()
-            .map(mention_row)
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::query)
+            .into_iter()
+            .map(rows::mention)
+            .collect())
     }
 
     /// The rows of a range that match the filters and have terms, in (time, id) order, and
@@ -455,8 +454,8 @@ impl SqliteStore {
         filters: &Filters,
         group_by: Option<Dimension>,
     ) -> Result<(Vec<TermRow>, u64, String), StoreError> {
-        let matching = sql::term_rows(range, filters, group_by);
-        let slices = sql::term_slices(range);
+        let matching = sql::term_rows(Dialect::Sqlite, range, filters, group_by);
+        let slices = sql::term_slices(Dialect::Sqlite, range);
         let (rows, wanted) = self
             .with_raw(|db| {
                 let mut wanted: std::collections::HashMap<i64, (Option<String>, Option<f64>)> =
@@ -491,68 +490,20 @@ impl SqliteStore {
     }
 }
 
-fn mention_row(row: &SqliteRow) -> Result<MentionRow, sqlx::Error> {
-    Ok(MentionRow {
-        time_ms: row.try_get(0)?,
-        id: row.try_get(1)?,
-        text: row.try_get(2)?,
-        source_type: row.try_get(3)?,
-        platform: row.try_get(4)?,
-        region: row.try_get(5)?,
-        category: row.try_get(6)?,
-        brand: row.try_get(7)?,
-        label: row
-            .try_get::<Option<String>, _>(8)?
-            .as_deref()
-            .and_then(Label::from_name),
-        score: row.try_get(9)?,
-        confidence: row.try_get(10)?,
-        language: row.try_get(11)?,
-    })
-}
-
-fn validate_row(index: usize, row: &NewFeedback) -> Result<(), StoreError> {
-    let invalid = |field, reason: String| StoreError::InvalidRow {
-        row: index,
-        field,
-        reason,
-    };
-    if row.text.trim().is_empty() {
-        return Err(invalid("text", "it is empty".to_string()));
+/// A statement's bound values, in placeholder order.
+fn arguments(statement: &Statement) -> Result<SqliteArguments<'_>, StoreError> {
+    let mut args = SqliteArguments::default();
+    for bind in &statement.binds {
+        let added = match bind {
+            Bind::Int(v) => args.add(*v),
+            Bind::Real(v) => args.add(*v),
+            Bind::Text(v) => args.add(v.as_str()),
+        };
+        added
+            .map_err(sqlx::Error::Encode)
+            .map_err(StoreError::query)?;
     }
-    if row.text.len() > MAX_TEXT_BYTES {
-        return Err(invalid(
-            "text",
-            format!(
-                "it has {} bytes, more than {MAX_TEXT_BYTES}",
-                row.text.len()
-            ),
-        ));
-    }
-    for (field, value) in [
-        ("platform", &row.platform),
-        ("region", &row.region),
-        ("category", &row.category),
-        ("brand", &row.brand),
-        ("language", &row.language),
-        ("external_id", &row.external_id),
-    ] {
-        if value.trim().is_empty() {
-            return Err(invalid(field, "it is empty".to_string()));
-        }
-    }
-    if let Some(rating) = row.rating {
-        if !(0.0..=10.0).contains(&rating) {
-            return Err(invalid("rating", format!("{rating} is outside 0 to 10")));
-        }
-    }
-    if chrono::DateTime::from_timestamp_millis(row.event_time_ms).is_none() {
-        return Err(invalid(
-            "event_time",
-            format!("{} is not a valid time", row.event_time_ms),
-        ));
-    }
-    Ok(())
+    Ok(args)
 }
 
 /// Page cache of a large write batch's connection, in KiB; pages are allocated only as used.
@@ -1155,7 +1106,7 @@ impl FeedbackWriter for SqliteStore {
             "UPDATE feedback SET label = s.label, score = s.score, confidence = s.confidence, \
              emotion = {}, revision = ? FROM scores s \
              WHERE s.model_id = ? AND s.feedback_id = feedback.id",
-            sql::DOMINANT_EMOTION_OF_SCORES
+            sql::dominant_emotion_of_scores(Dialect::Sqlite)
         ))
         .bind(revision)
         .bind(model_id)
@@ -1171,65 +1122,16 @@ impl FeedbackWriter for SqliteStore {
 #[async_trait]
 impl FeedbackReader for SqliteStore {
     async fn timeseries(&self, query: &TimeseriesQuery) -> Result<Timeseries, StoreError> {
-        let statement = sql::timeseries(query);
-        let rows = self.fetch(&statement).await?;
-        // BTreeMap keeps groups in a stable, sorted order for legends and golden files.
-        let mut groups: BTreeMap<Option<String>, BucketCells> = BTreeMap::new();
-        let buckets = query.bucket_starts();
-        for row in &rows {
-            let bucket: i64 = row.try_get("bucket").map_err(StoreError::query)?;
-            let group: Option<String> = row.try_get("grp").map_err(StoreError::query)?;
-            let counts: [i64; 4] = [
-                row.try_get("volume").map_err(StoreError::query)?,
-                row.try_get("scored").map_err(StoreError::query)?,
-                row.try_get("positive").map_err(StoreError::query)?,
-                row.try_get("negative").map_err(StoreError::query)?,
-            ];
-            let index = usize::try_from(bucket)
-                .unwrap_or(usize::MAX)
-                .min(buckets.len() - 1);
-            groups
-                .entry(group_name(query.group_by, group))
-                .or_default()
-                .push((
-                    index,
-                    counts,
-                    row.try_get("score_sum").map_err(StoreError::query)?,
-                ));
-        }
-        Ok(Timeseries::assemble(
-            query,
-            buckets,
-            groups,
-            statement.describe(),
-        ))
+        let statement = sql::timeseries(Dialect::Sqlite, query);
+        let rows = self.fetch_as(&statement).await?;
+        Ok(rows::timeseries(query, rows, statement.describe()))
     }
 
     async fn distribution(&self, query: &DistributionQuery) -> Result<Distribution, StoreError> {
-        let statement = sql::distribution(query);
-        let rows = self
-            .fetch(&statement)
-            .await?
-            .iter()
-            .map(|row| {
-                let label: String = row.try_get("label")?;
-                Ok(DistributionRow {
-                    label: Label::from_name(&label),
-                    group: match query.group_by {
-                        Some(_) => {
-                            Some(row.try_get::<Option<String>, _>("grp")?.unwrap_or_else(|| {
-                                pulso_core::analysis::label::UNSCORED.to_string()
-                            }))
-                        }
-                        None => None,
-                    },
-                    count: row.try_get("count")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::query)?;
+        let statement = sql::distribution(Dialect::Sqlite, query);
+        let rows = self.fetch_as(&statement).await?;
         Ok(Distribution {
-            rows,
+            rows: rows::distribution(query, rows),
             executed_sql: statement.describe(),
         })
     }
@@ -1241,7 +1143,7 @@ impl FeedbackReader for SqliteStore {
         if query.dimension.needs_scores() && query.filters.is_empty() {
             return Ok(DimensionValues::of_scores(query.dimension));
         }
-        let statement = sql::dimension_values(query);
+        let statement = sql::dimension_values(Dialect::Sqlite, query);
         let values = self
             .fetch(&statement)
             .await?
@@ -1256,29 +1158,10 @@ impl FeedbackReader for SqliteStore {
     }
 
     async fn aspect_counts(&self, scan: &AspectScan) -> Result<AspectCounts, StoreError> {
-        let statement = sql::aspect_counts(scan);
-        let mut counts = Vec::new();
-        for row in self.fetch(&statement).await? {
-            let name: String = row.try_get(1).map_err(StoreError::query)?;
-            // The table's CHECK allows only known names; skip rather than fail if one is new.
-            let Some(aspect) = Aspect::from_name(&name) else {
-                continue;
-            };
-            counts.push(AspectCount {
-                bucket: row.try_get(0).map_err(StoreError::query)?,
-                aspect,
-                mentions: row.try_get(2).map_err(StoreError::query)?,
-                positive: row.try_get(3).map_err(StoreError::query)?,
-                negative: row.try_get(4).map_err(StoreError::query)?,
-                neutral: row.try_get(5).map_err(StoreError::query)?,
-                score_sum: row
-                    .try_get::<Option<f64>, _>(6)
-                    .map_err(StoreError::query)?
-                    .unwrap_or(0.0),
-            });
-        }
+        let statement = sql::aspect_counts(Dialect::Sqlite, scan);
+        let rows = self.fetch_as(&statement).await?;
         Ok(AspectCounts {
-            counts,
+            counts: rows::aspect_counts(rows),
             executed_sql: statement.describe(),
         })
     }
@@ -1312,7 +1195,7 @@ impl FeedbackReader for SqliteStore {
     async fn sample_ids_many(&self, scans: &[SampleScan]) -> Result<Vec<Vec<i64>>, StoreError> {
         let mut out = Vec::with_capacity(scans.len());
         for scan in scans {
-            let statement = sql::sample_ids(scan);
+            let statement = sql::sample_ids(Dialect::Sqlite, scan);
             out.push(
                 self.fetch(&statement)
                     .await?
@@ -1326,7 +1209,7 @@ impl FeedbackReader for SqliteStore {
     }
 
     async fn fingerprint(&self, range: TimeRange, filters: &Filters) -> Result<String, StoreError> {
-        let statement = sql::fingerprint(range, filters);
+        let statement = sql::fingerprint(Dialect::Sqlite, range, filters);
         let row = self.fetch(&statement).await?;
         Ok(row
             .first()
@@ -1337,7 +1220,7 @@ impl FeedbackReader for SqliteStore {
     }
 
     async fn mentions(&self, query: &MentionsQuery) -> Result<Mentions, StoreError> {
-        let statement = sql::mentions(query);
+        let statement = sql::mentions(Dialect::Sqlite, query);
         let rows = self.fetch_mentions(&statement).await?;
         Ok(Mentions {
             rows,
@@ -1346,7 +1229,8 @@ impl FeedbackReader for SqliteStore {
     }
 
     async fn sample_mentions(&self, scan: &SampleScan) -> Result<Vec<MentionRow>, StoreError> {
-        self.fetch_mentions(&sql::sample_mentions(scan)).await
+        self.fetch_mentions(&sql::sample_mentions(Dialect::Sqlite, scan))
+            .await
     }
 
     async fn aspect_mentions(
@@ -1356,15 +1240,24 @@ impl FeedbackReader for SqliteStore {
         aspect: Aspect,
         limit: u32,
     ) -> Result<Vec<MentionRow>, StoreError> {
-        self.fetch_mentions(&sql::aspect_mentions(range, filters, aspect, limit))
-            .await
+        self.fetch_mentions(&sql::aspect_mentions(
+            Dialect::Sqlite,
+            range,
+            filters,
+            aspect,
+            limit,
+        ))
+        .await
     }
 
     async fn mentions_by_id(&self, ids: &[i64]) -> Result<Vec<MentionRow>, StoreError> {
         let mut rows = Vec::with_capacity(ids.len());
         // Bound values per statement are limited; 500 ids a statement stays well within.
         for chunk in ids.chunks(500) {
-            rows.extend(self.fetch_mentions(&sql::mentions_by_id(chunk)).await?);
+            rows.extend(
+                self.fetch_mentions(&sql::mentions_by_id(Dialect::Sqlite, chunk))
+                    .await?,
+            );
         }
         Ok(rows)
     }
@@ -1377,17 +1270,11 @@ impl FeedbackReader for SqliteStore {
         let mut rows = Vec::new();
         for chunk in ids.chunks(500) {
             rows.extend(
-                self.fetch_mentions(&sql::mentions_among(chunk, query))
+                self.fetch_mentions(&sql::mentions_among(Dialect::Sqlite, chunk, query))
                     .await?,
             );
         }
-        // Chunks are each in order; the limit keeps the newest, shown oldest first.
-        rows.sort_by_key(|r| (r.time_ms, r.id));
-        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-        if rows.len() > limit {
-            rows.drain(..rows.len() - limit);
-        }
-        Ok(rows)
+        Ok(rows::newest_among(rows, query.limit))
     }
 }
 
@@ -1543,9 +1430,12 @@ fn read_feed_snapshot(
     })?;
     // Rows and their aspect results, both in id order, merged as they are read, so a full
     // read holds one row's aspects at a time, never the table's.
-    let mut rows = Cursor::prepare(db, &sql::feed_rows(since))?;
+    let mut rows = Cursor::prepare(db, &sql::feed_rows(Dialect::Sqlite, since))?;
     let mut aspect_cursor = match &active_model {
-        Some(model) => Some(Cursor::prepare(db, &sql::feed_aspects(since, model))?),
+        Some(model) => Some(Cursor::prepare(
+            db,
+            &sql::feed_aspects(Dialect::Sqlite, since, model),
+        )?),
         None => None,
     };
     let next_aspect =
@@ -1610,26 +1500,10 @@ fn read_feed_snapshot(
     })
 }
 
-/// The name of a score's dominant emotion, as `feedback.emotion` stores it.
-fn dominant_emotion_name(score: &NewScore) -> Option<&'static str> {
-    score
-        .emotions
-        .as_ref()
-        .and_then(pulso_core::analysis::emotion::dominant)
-        .map(Emotion::name)
-}
-
-/// The value a row's group takes: unscored rows grouped by label show as `unscored`.
-fn group_name(group_by: Option<Dimension>, group: Option<String>) -> Option<String> {
-    match (group_by, group) {
-        (None, _) => None,
-        (Some(_), None) => Some(pulso_core::analysis::label::UNSCORED.to_string()),
-        (Some(_), Some(g)) => Some(g),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use pulso_core::query::{Dimension, Filters, Metric, SeriesValues, TimeRange};
     use pulso_store::{NewAspectScore, SourceType};

@@ -288,6 +288,38 @@ pub enum StoreError {
     WriteQueueTimeout { path: PathBuf, waited_ms: u64 },
     #[error("the database at {path} is read-only: {source}. Give Grafana's user write access to the file and its folder")]
     ReadOnly { path: PathBuf, source: BackendError },
+    #[error("PostgreSQL at {location} refused the login: {source}. Check the user in postgresUrl and the password in the data source's Storage settings")]
+    PostgresAuth {
+        location: String,
+        source: BackendError,
+    },
+    #[error("PostgreSQL at {location} has no database named {database}: create it (createdb {database}), or fix the database in postgresUrl in the data source's Storage settings")]
+    PostgresDatabaseMissing { location: String, database: String },
+    #[error("cannot reach PostgreSQL at {location}: {source}. Check that the server is running and that Grafana's host may connect to that host and port (postgresUrl in the data source's Storage settings)")]
+    PostgresUnreachable {
+        location: String,
+        source: BackendError,
+    },
+    #[error("PostgreSQL at {location} accepts only encrypted connections ({source}): set SSL mode to require or verify-full in the data source's Storage settings")]
+    PostgresTlsRequired {
+        location: String,
+        source: BackendError,
+    },
+    #[error("PostgreSQL at {location} is read-only (a standby or read replica, or default_transaction_read_only is on): {source}. Point postgresUrl at the primary server")]
+    PostgresReadOnly {
+        location: String,
+        source: BackendError,
+    },
+    #[error("PostgreSQL at {location} is out of disk space: {source}. Free space on the server's data volume: writes fail until then, and none is half stored")]
+    PostgresDiskFull {
+        location: String,
+        source: BackendError,
+    },
+    #[error("cannot bring the PostgreSQL database at {location} to the current schema: {source}. Point postgresUrl at a database made by this Pulso version, or at an empty one")]
+    PostgresMigrate {
+        location: String,
+        source: BackendError,
+    },
     #[error("database query failed: {0}")]
     Query(#[source] BackendError),
     #[error("row {row} field {field} is invalid: {reason}")]
@@ -307,6 +339,19 @@ impl StoreError {
     /// A failed query, from the backend's own error.
     pub fn query(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self::Query(Box::new(error))
+    }
+
+    /// Whether the database is only unavailable for now (busy, restarting, out of space,
+    /// a read-only standby): a push is answered 503, to retry, not 500.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::WriteQueueTimeout { .. }
+                | Self::Locked { .. }
+                | Self::PostgresUnreachable { .. }
+                | Self::PostgresReadOnly { .. }
+                | Self::PostgresDiskFull { .. }
+        )
     }
 
     /// A failure of the analytics engine, from its own error or a message.

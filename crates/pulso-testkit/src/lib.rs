@@ -4,6 +4,8 @@
 //! OpenAI-compatible LLM: each request is recorded as [`Seen`] and answered with the
 //! [`Reply`] a script picks, one request per connection.
 
+pub mod postgres;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

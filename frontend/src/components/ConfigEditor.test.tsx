@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { DataSourceSettings } from '@grafana/data';
 
 import { PulsoOptions, PulsoSecureOptions } from '../types';
-import { ConfigEditor, llmUrlError } from './ConfigEditor';
+import { ConfigEditor, llmUrlError, postgresUrlError } from './ConfigEditor';
 
 type Options = DataSourceSettings<PulsoOptions, PulsoSecureOptions>;
 
@@ -122,6 +122,56 @@ describe('ConfigEditor', () => {
     expect(last().secureJsonData).toEqual({ llmApiKey: '' });
     expect(screen.getByLabelText(/^API key/)).toBeEnabled();
     expect(screen.getByLabelText(/^API key/)).toHaveValue('');
+  });
+
+  it('switches storage to PostgreSQL and writes its settings, the password in secureJsonData only', async () => {
+    const { user, last, view } = setup(options({ jsonData: { sqlitePath: '/data/pulso.db' } }));
+    await user.click(screen.getByRole('radio', { name: 'PostgreSQL' }));
+    expect(last().jsonData).toEqual({ sqlitePath: '/data/pulso.db', storage: 'postgres' });
+    expect(screen.queryByLabelText(/^SQLite database path/)).not.toBeInTheDocument();
+    expect(screen.getByText(/^Required: postgres:/)).toBeInTheDocument();
+    await user.type(screen.getByLabelText(/^PostgreSQL URL/), 'postgres://pulso@db:5432/pulso');
+    await user.type(screen.getByLabelText(/^Pool size/), '20');
+    await user.type(screen.getByLabelText(/^Password/), 'pg-secret');
+    expect(last().jsonData).toEqual({
+      sqlitePath: '/data/pulso.db',
+      storage: 'postgres',
+      postgresUrl: 'postgres://pulso@db:5432/pulso',
+      postgresPoolSize: 20,
+    });
+    expect(last().secureJsonData).toEqual({ postgresPassword: 'pg-secret' });
+    expect(screen.getByLabelText(/^Password/)).toHaveAttribute('type', 'password');
+    expect(JSON.stringify(last().jsonData)).not.toContain('pg-secret');
+    expect(view.container.innerHTML).not.toContain('Required');
+
+    await user.click(screen.getByRole('radio', { name: 'SQLite in the plugin' }));
+    expect(last().jsonData).not.toHaveProperty('storage');
+    expect(screen.getByLabelText(/^SQLite database path/)).toHaveValue('/data/pulso.db');
+  });
+
+  it('never shows a configured PostgreSQL password, and reset clears it', async () => {
+    const { user, last } = setup(
+      options({
+        jsonData: { storage: 'postgres', postgresUrl: 'postgres://pulso@db/pulso' },
+        secureJsonFields: { postgresPassword: true },
+      })
+    );
+    const input = screen.getByLabelText(/^Password/);
+    expect(input).toHaveValue('configured');
+    await user.click(screen.getByRole('button', { name: 'Reset' }));
+    expect(last().secureJsonFields).toEqual({ postgresPassword: false });
+    expect(last().secureJsonData).toEqual({ postgresPassword: '' });
+  });
+
+  it('validates the PostgreSQL URL as the backend does', () => {
+    expect(postgresUrlError(undefined, false)).toBeUndefined();
+    expect(postgresUrlError('', true)).toMatch(/^Required/);
+    expect(postgresUrlError('postgres://pulso@db:5432/pulso', true)).toBeUndefined();
+    expect(postgresUrlError('postgresql://db/pulso?sslmode=require', true)).toBeUndefined();
+    expect(postgresUrlError('mysql://db/pulso', true)).toMatch(/postgres:\/\//);
+    expect(postgresUrlError('postgres://pulso:hunter2@db/pulso', true)).toMatch(/Password field/);
+    expect(postgresUrlError('postgres:///pulso', true)).toMatch(/host/);
+    expect(postgresUrlError('postgres://pulso@/pulso', true)).toMatch(/host/);
   });
 
   it('validates the endpoint URL', () => {

@@ -1,5 +1,10 @@
-//! SQL text for the query model. Every value is bound, every identifier comes from a whitelist
-//! ([`column`]), so nothing a user types can change the statement.
+//! What Pulso's SQL record stores (SQLite, PostgreSQL) share: the query model's statements in
+//! either dialect, the checks a row passes before it is stored, and counting stored term
+//! hashes ([`terms`]). Every value is bound, every identifier comes from a whitelist
+//! ([`column`]), so nothing a user types can change a statement.
+
+pub mod rows;
+pub mod terms;
 
 use pulso_core::analysis::Aspect;
 use pulso_core::query::{
@@ -7,6 +12,14 @@ use pulso_core::query::{
     TimeseriesQuery,
 };
 use pulso_store::{AspectScan, SampleOrder, SampleScan};
+
+/// The SQL dialect a statement is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    #[default]
+    Sqlite,
+    Postgres,
+}
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,22 +63,63 @@ impl Statement {
     }
 }
 
-#[derive(Default)]
 struct Builder {
+    dialect: Dialect,
     sql: String,
     binds: Vec<Bind>,
 }
 
 impl Builder {
+    fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            sql: String::new(),
+            binds: Vec::new(),
+        }
+    }
+
     fn push(&mut self, sql: &str) -> &mut Self {
         self.sql.push_str(sql);
         self
     }
 
     fn bind(&mut self, value: Bind) -> &mut Self {
-        self.sql.push('?');
         self.binds.push(value);
+        match self.dialect {
+            Dialect::Sqlite => self.sql.push('?'),
+            Dialect::Postgres => {
+                self.sql.push('$');
+                self.sql.push_str(&self.binds.len().to_string());
+            }
+        }
         self
+    }
+
+    /// Rows for which `condition` holds, as an integer column (0 when there are none).
+    fn count_where(&mut self, condition: &str) -> &mut Self {
+        match self.dialect {
+            Dialect::Sqlite => self.push(&format!("COALESCE(SUM({condition}), 0)")),
+            Dialect::Postgres => self.push(&format!("COUNT(*) FILTER (WHERE {condition})")),
+        }
+    }
+
+    /// An integer column that is NULL (PostgreSQL types an untyped NULL as text).
+    fn null_integer(&mut self) -> &mut Self {
+        match self.dialect {
+            Dialect::Sqlite => self.push("NULL"),
+            Dialect::Postgres => self.push("CAST(NULL AS BIGINT)"),
+        }
+    }
+
+    /// Whether `haystack` contains the bound `needle`.
+    fn contains(&mut self, haystack: &str, needle: String) -> &mut Self {
+        let function = match self.dialect {
+            Dialect::Sqlite => "instr",
+            Dialect::Postgres => "strpos",
+        };
+        self.push(&format!(" AND {function}({haystack}, "))
+            .bind(Bind::Text(needle))
+            .push(") > 0")
     }
 
     fn finish(self) -> Statement {
@@ -96,9 +150,17 @@ pub fn column(dimension: Dimension) -> &'static str {
 }
 
 /// A score row's (alias `s`) dominant emotion, as `pulso_core::analysis::emotion::dominant`
-/// picks it: the most confident at or above 0.5, the first in stored order on a tie. SQLite's
-/// multi-argument `max` is NULL when the scores have no emotions.
-pub const DOMINANT_EMOTION_OF_SCORES: &str = "(CASE \
+/// picks it: the most confident at or above 0.5, the first in stored order on a tie. NULL when
+/// the scores have no emotions (a model stores all six or none).
+pub fn dominant_emotion_of_scores(dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Sqlite => DOMINANT_EMOTION_OF_SCORES.to_string(),
+        // PostgreSQL's `max` is only an aggregate; GREATEST is its multi-argument form.
+        Dialect::Postgres => DOMINANT_EMOTION_OF_SCORES.replace("max(", "GREATEST("),
+    }
+}
+
+const DOMINANT_EMOTION_OF_SCORES: &str = "(CASE \
      WHEN max(s.p_joy, s.p_anger, s.p_sadness, s.p_fear, s.p_surprise, s.p_disgust) IS NULL \
        OR max(s.p_joy, s.p_anger, s.p_sadness, s.p_fear, s.p_surprise, s.p_disgust) < 0.5 \
        THEN NULL \
@@ -143,8 +205,8 @@ fn where_clause(b: &mut Builder, range: Option<TimeRange>, filters: &Filters) {
 }
 
 /// Columns: bucket index, group, volume, scored, positive, negative, score sum.
-pub fn timeseries(query: &TimeseriesQuery) -> Statement {
-    let mut b = Builder::default();
+pub fn timeseries(dialect: Dialect, query: &TimeseriesQuery) -> Statement {
+    let mut b = Builder::new(dialect);
     b.push("SELECT (f.event_time_ms - ")
         .bind(Bind::Int(query.bucket_origin()))
         .push(") / ")
@@ -154,12 +216,11 @@ pub fn timeseries(query: &TimeseriesQuery) -> Statement {
         Some(d) => b.push(column(d)),
         None => b.push("NULL"),
     };
-    b.push(
-        " AS grp, COUNT(*) AS volume, COUNT(f.label) AS scored, \
-         COALESCE(SUM(f.label = 'positive'), 0) AS positive, \
-         COALESCE(SUM(f.label = 'negative'), 0) AS negative, \
-         SUM(f.score) AS score_sum FROM feedback f",
-    );
+    b.push(" AS grp, COUNT(*) AS volume, COUNT(f.label) AS scored, ")
+        .count_where("f.label = 'positive'")
+        .push(" AS positive, ")
+        .count_where("f.label = 'negative'")
+        .push(" AS negative, SUM(f.score) AS score_sum FROM feedback f");
     where_clause(&mut b, Some(query.range), &query.filters);
     b.push(" GROUP BY bucket, grp");
     b.finish()
@@ -170,23 +231,21 @@ const MENTION_COLUMNS: &str = "SELECT f.event_time_ms, f.id, f.text, f.source_ty
      f.platform, f.region, f.category, f.brand, f.label, f.score, f.confidence, f.language \
      FROM feedback f";
 
-pub fn mentions(query: &MentionsQuery) -> Statement {
-    mentions_in(query, None)
+pub fn mentions(dialect: Dialect, query: &MentionsQuery) -> Statement {
+    mentions_in(dialect, query, None)
 }
 
 /// [`mentions`] among the given rows only (the caller orders the chunks it sends).
-pub fn mentions_among(ids: &[i64], query: &MentionsQuery) -> Statement {
-    mentions_in(query, Some(ids))
+pub fn mentions_among(dialect: Dialect, ids: &[i64], query: &MentionsQuery) -> Statement {
+    mentions_in(dialect, query, Some(ids))
 }
 
-fn mentions_in(query: &MentionsQuery, among: Option<&[i64]>) -> Statement {
-    let mut b = Builder::default();
+fn mentions_in(dialect: Dialect, query: &MentionsQuery, among: Option<&[i64]>) -> Statement {
+    let mut b = Builder::new(dialect);
     b.push(MENTION_COLUMNS);
     where_clause(&mut b, Some(query.range), &query.filters);
     if let Some(needle) = &query.search {
-        b.push(" AND instr(f.text_folded, ")
-            .bind(Bind::Text(needle.clone()))
-            .push(") > 0");
+        b.contains("f.text_folded", needle.clone());
     }
     if let Some(ids) = among {
         b.push(" AND f.id IN (");
@@ -204,17 +263,17 @@ fn mentions_in(query: &MentionsQuery, among: Option<&[i64]>) -> Statement {
 }
 
 /// Mentions picked to illustrate a range: the most negative first, or the latest first.
-pub fn sample_mentions(scan: &SampleScan) -> Statement {
-    sample(MENTION_COLUMNS, scan)
+pub fn sample_mentions(dialect: Dialect, scan: &SampleScan) -> Statement {
+    sample(dialect, MENTION_COLUMNS, scan)
 }
 
 /// The ids [`sample_mentions`] would return, in the same order.
-pub fn sample_ids(scan: &SampleScan) -> Statement {
-    sample("SELECT f.id FROM feedback f", scan)
+pub fn sample_ids(dialect: Dialect, scan: &SampleScan) -> Statement {
+    sample(dialect, "SELECT f.id FROM feedback f", scan)
 }
 
-fn sample(select: &str, scan: &SampleScan) -> Statement {
-    let mut b = Builder::default();
+fn sample(dialect: Dialect, select: &str, scan: &SampleScan) -> Statement {
+    let mut b = Builder::new(dialect);
     b.push(select);
     where_clause(&mut b, Some(scan.range), &scan.filters);
     match scan.order {
@@ -228,12 +287,13 @@ fn sample(select: &str, scan: &SampleScan) -> Statement {
 }
 
 pub fn aspect_mentions(
+    dialect: Dialect,
     range: TimeRange,
     filters: &Filters,
     aspect: Aspect,
     limit: u32,
 ) -> Statement {
-    let mut b = Builder::default();
+    let mut b = Builder::new(dialect);
     b.push(MENTION_COLUMNS)
         .push(" JOIN aspect_scores a ON a.feedback_id = f.id");
     where_clause(&mut b, Some(range), filters);
@@ -247,8 +307,8 @@ pub fn aspect_mentions(
     b.finish()
 }
 
-pub fn mentions_by_id(ids: &[i64]) -> Statement {
-    let mut b = Builder::default();
+pub fn mentions_by_id(dialect: Dialect, ids: &[i64]) -> Statement {
+    let mut b = Builder::new(dialect);
     b.push(MENTION_COLUMNS).push(" WHERE f.id IN (");
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
@@ -262,22 +322,49 @@ pub fn mentions_by_id(ids: &[i64]) -> Statement {
 
 /// The rows a trending query counts: id, group, score. Read from the covering time index, so
 /// it never visits the table. Columns: id, group, score.
-pub fn term_rows(range: TimeRange, filters: &Filters, group_by: Option<Dimension>) -> Statement {
-    let mut b = Builder::default();
+pub fn term_rows(
+    dialect: Dialect,
+    range: TimeRange,
+    filters: &Filters,
+    group_by: Option<Dimension>,
+) -> Statement {
+    let mut b = Builder::new(dialect);
     b.push("SELECT f.id, ");
-    match group_by {
-        Some(d) if d.needs_scores() => b.push(&format!("COALESCE({}, 'unscored')", column(d))),
-        Some(d) => b.push(column(d)),
-        None => b.push("NULL"),
-    };
+    push_term_group(&mut b, group_by);
     b.push(" AS grp, f.score FROM feedback f");
     where_clause(&mut b, Some(range), filters);
     b.finish()
 }
 
+/// The rows a trending query counts with their hashes, in (time, id) order, for a store that
+/// keeps the hashes in the row only. Columns: id, time, group, score, hashes (NULL until
+/// indexed).
+pub fn term_rows_with_hashes(
+    dialect: Dialect,
+    range: TimeRange,
+    filters: &Filters,
+    group_by: Option<Dimension>,
+) -> Statement {
+    let mut b = Builder::new(dialect);
+    b.push("SELECT f.id, f.event_time_ms, ");
+    push_term_group(&mut b, group_by);
+    b.push(" AS grp, f.score, f.terms FROM feedback f");
+    where_clause(&mut b, Some(range), filters);
+    b.push(" ORDER BY f.event_time_ms, f.id");
+    b.finish()
+}
+
+fn push_term_group(b: &mut Builder, group_by: Option<Dimension>) {
+    match group_by {
+        Some(d) if d.needs_scores() => b.push(&format!("COALESCE({}, 'unscored')", column(d))),
+        Some(d) => b.push(column(d)),
+        None => b.push("CAST(NULL AS TEXT)"),
+    };
+}
+
 /// The stored term hashes of a time range, in time order. Columns: id, time, hashes.
-pub fn term_slices(range: TimeRange) -> Statement {
-    let mut b = Builder::default();
+pub fn term_slices(dialect: Dialect, range: TimeRange) -> Statement {
+    let mut b = Builder::new(dialect);
     b.push(
         "SELECT t.feedback_id, t.event_time_ms, t.terms FROM feedback_terms t \
          WHERE t.event_time_ms >= ",
@@ -290,8 +377,8 @@ pub fn term_slices(range: TimeRange) -> Statement {
 
 /// Columns: bucket (or NULL), aspect, mentions, positive, negative, neutral, score sum. Reads
 /// the active model's aspect results; joins the feedback only when filters need it.
-pub fn aspect_counts(scan: &AspectScan) -> Statement {
-    let mut b = Builder::default();
+pub fn aspect_counts(dialect: Dialect, scan: &AspectScan) -> Statement {
+    let mut b = Builder::new(dialect);
     b.push("SELECT ");
     match scan.buckets {
         Some((origin, width)) => b
@@ -299,15 +386,15 @@ pub fn aspect_counts(scan: &AspectScan) -> Statement {
             .bind(Bind::Int(origin))
             .push(") / ")
             .bind(Bind::Int(width)),
-        None => b.push("NULL"),
+        None => b.null_integer(),
     };
-    b.push(
-        " AS bucket, a.aspect, COUNT(*) AS mentions, \
-         COALESCE(SUM(a.label = 'positive'), 0) AS positive, \
-         COALESCE(SUM(a.label = 'negative'), 0) AS negative, \
-         COALESCE(SUM(a.label = 'neutral'), 0) AS neutral, SUM(a.score) AS score_sum \
-         FROM aspect_scores a",
-    );
+    b.push(" AS bucket, a.aspect, COUNT(*) AS mentions, ")
+        .count_where("a.label = 'positive'")
+        .push(" AS positive, ")
+        .count_where("a.label = 'negative'")
+        .push(" AS negative, ")
+        .count_where("a.label = 'neutral'")
+        .push(" AS neutral, SUM(a.score) AS score_sum FROM aspect_scores a");
     if scan.filters.is_empty() {
         b.push(" WHERE 1 = 1");
     } else {
@@ -336,8 +423,8 @@ pub fn aspect_counts(scan: &AspectScan) -> Statement {
 }
 
 /// Changes whenever rows in the range are added or scored: a cache key for written insights.
-pub fn fingerprint(range: TimeRange, filters: &Filters) -> Statement {
-    let mut b = Builder::default();
+pub fn fingerprint(dialect: Dialect, range: TimeRange, filters: &Filters) -> Statement {
+    let mut b = Builder::new(dialect);
     b.push(
         "SELECT COUNT(*) || ':' || COALESCE(MAX(f.id), 0) || ':' || COUNT(f.label) || ':' || \
          COALESCE(SUM(f.score), 0) FROM feedback f",
@@ -347,8 +434,8 @@ pub fn fingerprint(range: TimeRange, filters: &Filters) -> Statement {
 }
 
 /// Columns: label (or `unscored`), group, count.
-pub fn distribution(query: &DistributionQuery) -> Statement {
-    let mut b = Builder::default();
+pub fn distribution(dialect: Dialect, query: &DistributionQuery) -> Statement {
+    let mut b = Builder::new(dialect);
     b.push("SELECT COALESCE(f.label, 'unscored') AS label, ");
     match query.group_by {
         Some(d) if d.needs_scores() => b.push(&format!("COALESCE({}, 'unscored')", column(d))),
@@ -363,8 +450,8 @@ pub fn distribution(query: &DistributionQuery) -> Statement {
 
 /// Distinct values of a feedback dimension. Without filters this walks the dimension's index
 /// one value at a time (a loose index scan), so it costs one seek per value, not per row.
-pub fn dimension_values(query: &DimensionValuesQuery) -> Statement {
-    let mut b = Builder::default();
+pub fn dimension_values(dialect: Dialect, query: &DimensionValuesQuery) -> Statement {
+    let mut b = Builder::new(dialect);
     if query.filters.is_empty() {
         let col = bare_column(query.dimension);
         b.push(&format!(
@@ -383,8 +470,8 @@ pub fn dimension_values(query: &DimensionValuesQuery) -> Statement {
 
 /// The change feed's rows: every row, or those whose revision is above `since`, in id order.
 /// Columns: id, time, the seven dimensions, label, score, confidence, terms, emotion.
-pub fn feed_rows(since: Option<i64>) -> Statement {
-    let mut b = Builder::default();
+pub fn feed_rows(dialect: Dialect, since: Option<i64>) -> Statement {
+    let mut b = Builder::new(dialect);
     b.push(
         "SELECT id, event_time_ms, source_type, platform, region, category, brand, product, \
          language, label, score, confidence, terms, emotion FROM feedback",
@@ -392,8 +479,10 @@ pub fn feed_rows(since: Option<i64>) -> Statement {
     if let Some(revision) = since {
         // Without statistics SQLite would rather scan the table in id order than sort the
         // few changed rows: make it use the revision index.
-        b.push(" INDEXED BY feedback_revision WHERE revision > ")
-            .bind(Bind::Int(revision));
+        if dialect == Dialect::Sqlite {
+            b.push(" INDEXED BY feedback_revision");
+        }
+        b.push(" WHERE revision > ").bind(Bind::Int(revision));
     }
     b.push(" ORDER BY id");
     b.finish()
@@ -401,8 +490,8 @@ pub fn feed_rows(since: Option<i64>) -> Statement {
 
 /// The active model's aspect results of the feed's rows, in feedback id order.
 /// Columns: feedback id, aspect, label, score.
-pub fn feed_aspects(since: Option<i64>, model_id: &str) -> Statement {
-    let mut b = Builder::default();
+pub fn feed_aspects(dialect: Dialect, since: Option<i64>, model_id: &str) -> Statement {
+    let mut b = Builder::new(dialect);
     match since {
         None => b
             .push(
@@ -411,10 +500,16 @@ pub fn feed_aspects(since: Option<i64>, model_id: &str) -> Statement {
             )
             .bind(Bind::Text(model_id.to_string())),
         Some(revision) => b
-            .push(
-                "SELECT a.feedback_id, a.aspect, a.label, a.score FROM feedback f \
-                 INDEXED BY feedback_revision CROSS JOIN aspect_scores a ON a.model_id = ",
-            )
+            .push(match dialect {
+                Dialect::Sqlite => {
+                    "SELECT a.feedback_id, a.aspect, a.label, a.score FROM feedback f \
+                     INDEXED BY feedback_revision CROSS JOIN aspect_scores a ON a.model_id = "
+                }
+                Dialect::Postgres => {
+                    "SELECT a.feedback_id, a.aspect, a.label, a.score FROM feedback f \
+                     JOIN aspect_scores a ON a.model_id = "
+                }
+            })
             .bind(Bind::Text(model_id.to_string()))
             .push(" AND a.feedback_id = f.id WHERE f.revision > ")
             .bind(Bind::Int(revision)),
@@ -440,19 +535,49 @@ mod tests {
 
     #[test]
     fn user_values_are_bound_never_inlined() {
-        let stmt = mentions(&MentionsQuery {
-            range: TimeRange {
-                from_ms: 0,
-                to_ms: 10,
+        let stmt = mentions(
+            Dialect::Sqlite,
+            &MentionsQuery {
+                range: TimeRange {
+                    from_ms: 0,
+                    to_ms: 10,
+                },
+                limit: 5,
+                search: Some("' OR 1=1 --".to_string()),
+                filters: filters_with_injection(),
             },
-            limit: 5,
-            search: Some("' OR 1=1 --".to_string()),
-            filters: filters_with_injection(),
-        });
+        );
         assert!(!stmt.sql.contains("DROP"), "{}", stmt.sql);
         assert!(!stmt.sql.contains("OR 1=1"), "{}", stmt.sql);
         assert_eq!(stmt.sql.matches('?').count(), stmt.binds.len());
         assert!(stmt.binds.contains(&Bind::Text("' OR 1=1 --".to_string())));
+    }
+
+    #[test]
+    fn postgres_placeholders_are_numbered_in_bind_order() {
+        let stmt = mentions(
+            Dialect::Postgres,
+            &MentionsQuery {
+                range: TimeRange {
+                    from_ms: 0,
+                    to_ms: 10,
+                },
+                limit: 5,
+                search: Some("pollo".to_string()),
+                filters: filters_with_injection(),
+            },
+        );
+        assert!(!stmt.sql.contains('?'), "{}", stmt.sql);
+        let numbered: Vec<String> = (1..=stmt.binds.len()).map(|i| format!("${i}")).collect();
+        let mut rest = stmt.sql.as_str();
+        for placeholder in &numbered {
+            let at = rest
+                .find(placeholder.as_str())
+                .unwrap_or_else(|| panic!("{placeholder} missing or out of order in {}", stmt.sql));
+            rest = &rest[at + placeholder.len()..];
+        }
+        assert!(stmt.sql.contains("strpos(f.text_folded, $"), "{}", stmt.sql);
+        assert!(!stmt.sql.contains(&format!("${}", stmt.binds.len() + 1)));
     }
 
     #[test]
@@ -467,7 +592,7 @@ mod tests {
             bucket_ms: 3_000,
             filters: Filters::default(),
         };
-        let stmt = timeseries(&query);
+        let stmt = timeseries(Dialect::Sqlite, &query);
         assert!(!stmt.sql.contains("JOIN"), "{}", stmt.sql);
         assert_eq!(stmt.binds[..2], [Bind::Int(3_000), Bind::Int(3_000)]);
     }

@@ -1,0 +1,96 @@
+//! Databases for the tests that run against PostgreSQL: each test gets a database of its own
+//! on the throwaway cluster that `go run mage.go test` (or `tools/postgres.sh start DIR`)
+//! starts, named by `PULSO_TEST_POSTGRES_URL` (a superuser URL).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::{Connection, PgConnection};
+
+pub const URL_VARIABLE: &str = "PULSO_TEST_POSTGRES_URL";
+
+/// The superuser URL of the test cluster. Panics with what to do when none is set: tests of
+/// the PostgreSQL store are never skipped silently.
+pub fn server_url() -> String {
+    std::env::var(URL_VARIABLE)
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| {
+            panic!(
+                "{URL_VARIABLE} is not set: start a throwaway cluster with \
+             `tools/postgres.sh start /tmp/pulso-pg` and export the URL it prints, or run \
+             `go run mage.go test`, which does both"
+            )
+        })
+}
+
+/// `url` with its database replaced by `database`.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_end = base
+        .find("://")
+        .map(|scheme| scheme + 3)
+        .and_then(|start| base[start..].find('/').map(|slash| start + slash))
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{database}", &base[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// Creates an empty database for one test and returns its URL. `name` says which test; the
+/// process id and a counter keep parallel tests and reruns apart.
+pub async fn fresh_database(name: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let server = server_url();
+    let database = format!(
+        "pulso_{}_{}_{}",
+        name.chars()
+            .map(|c| if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            })
+            .take(30)
+            .collect::<String>(),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = PgConnection::connect(&server)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the test cluster at {URL_VARIABLE}: {e}"));
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{database}\""))
+        .execute(&mut admin)
+        .await
+        .expect("drop an old test database");
+    sqlx::query(&format!("CREATE DATABASE \"{database}\""))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    let _ = admin.close().await;
+    with_database(&server, &database)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_is_replaced_and_the_rest_kept() {
+        assert_eq!(
+            with_database(
+                "postgres://u:p@127.0.0.1:5432/postgres?sslmode=disable",
+                "t1"
+            ),
+            "postgres://u:p@127.0.0.1:5432/t1?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://u@localhost:5432", "t2"),
+            "postgres://u@localhost:5432/t2"
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! Several plugin processes on one PostgreSQL database, driven as Grafana drives them: pushes
+//! through either reach both, every row is scored exactly once, and the rows a killed process
+//! had claimed are scored by the other.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use grafana_plugin_sdk::pluginv2::{self, check_health_response::HealthStatus};
+use pulso_postgres::{PostgresConfig, PostgresStore};
+use pulso_testkit::postgres::fresh_database;
+use serde_json::{json, Value};
+
+/// A scorer's claim on its rows expires this soon here (30 s by default), so the rows of the
+/// killed process come back quickly.
+const CLAIM_SECONDS: &str = "3";
+
+/// `postgres://user:password@host/db` as Grafana would hold it: the URL without the password
+/// in jsonData, the password in the decrypted secure settings.
+fn postgres_context(url: &str, model: &Path) -> pluginv2::PluginContext {
+    let (without_password, password) = split_password(url);
+    let mut context = context_with_model(Path::new("/unused.db"), "Editor", model);
+    let settings = context.data_source_instance_settings.as_mut().unwrap();
+    settings.json_data = serde_json::to_vec(&json!({
+        "storage": "postgres",
+        "postgresUrl": without_password,
+        "postgresSslMode": "disable",
+        "modelPath": model,
+    }))
+    .unwrap();
+    settings.decrypted_secure_json_data = [("postgresPassword".to_string(), password)].into();
+    context
+}
+
+async fn health(plugin: &PluginProcess, context: &pluginv2::PluginContext) -> (i32, String, Value) {
+    let response = plugin
+        .diagnostics()
+        .await
+        .check_health(pluginv2::CheckHealthRequest {
+            plugin_context: Some(context.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (
+        response.status,
+        response.message,
+        serde_json::from_slice(&response.json_details).unwrap_or(Value::Null),
+    )
+}
+
+fn mention(prefix: &str, i: usize) -> Value {
+    let texts = [
+        "El pollo a la brasa estaba buenazo pero la atención lentísima",
+        "Pésimo delivery, llegó frío y tarde",
+        "Bacán el ceviche, fresquito y barato",
+        "La hamburguesa normal, nada especial",
+    ];
+    json!({ "id": format!("{prefix}-{i}"), "text": format!("{} ({i})", texts[i % texts.len()]) })
+}
+
+async fn push(plugin: &PluginProcess, context: &pluginv2::PluginContext, prefix: &str, n: usize) {
+    for chunk in (0..n).collect::<Vec<_>>().chunks(50) {
+        let lines: Vec<Value> = chunk.iter().map(|i| mention(prefix, *i)).collect();
+        plugin.push_lines(context, &lines).await;
+    }
+}
+
+/// Rows the active model scored, and rows it scored more than once.
+async fn scored(store: &PostgresStore) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE s.scored_count > 1) FROM scores s \
+         WHERE s.model_id = (SELECT value FROM settings WHERE key = 'active_model_id')",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+async fn wait_until_scored(store: &PostgresStore, rows: i64, limit: Duration) {
+    let started = Instant::now();
+    loop {
+        let (done, _) = scored(store).await;
+        if done >= rows {
+            return;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{done} of {rows} rows scored after {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Volume over the last hour as one process's analytics engine answers it.
+async fn volume(plugin: &PluginProcess, context: &pluginv2::PluginContext) -> f64 {
+    let now = chrono::Utc::now().timestamp_millis();
+    let responses = query_data(
+        plugin,
+        context.clone(),
+        vec![query(
+            "V",
+            json!({"queryType": "timeseries", "metric": "volume", "interval": "1h"}),
+            now - 2 * HOUR,
+            now + HOUR,
+        )],
+    )
+    .await;
+    let frame = decode_frame(&responses["V"].frames[0]);
+    frame["fields"][1]["values"]
+        .as_array()
+        .map_or(0.0, |values| values.iter().filter_map(Value::as_f64).sum())
+}
+
+#[tokio::test]
+async fn plugin_processes_sharing_postgres_score_each_row_once_even_when_one_dies() {
+    let model = model_dir();
+    let url = fresh_database("plugins").await;
+    let env = [("PULSO_SCORING_CLAIM_SECONDS", Path::new(CLAIM_SECONDS))];
+    let first = PluginProcess::start_with_env(&env);
+    let mut second = Some(PluginProcess::start_with_env(&env));
+    let context = postgres_context(&url, &model);
+    for plugin in [&first, second.as_ref().unwrap()] {
+        let (status, message, details) = health(plugin, &context).await;
+        assert_eq!(status, HealthStatus::Ok as i32, "{message}");
+        assert!(message.contains("PostgreSQL 1"), "{message}");
+        assert!(details["database"].as_str().unwrap().contains("127.0.0.1:"));
+    }
+    let store = PostgresStore::connect(&PostgresConfig {
+        url: url.clone(),
+        password: None,
+        ssl_mode: Some("disable".to_string()),
+        pool_size: 2,
+    })
+    .await
+    .unwrap();
+
+    // Pushes through either process reach the other's panels.
+    push(&first, &context, "a", 100).await;
+    push(second.as_ref().unwrap(), &context, "b", 100).await;
+    let started = Instant::now();
+    for plugin in [&first, second.as_ref().unwrap()] {
+        while volume(plugin, &context).await < 200.0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "a process's panel never saw the other's pushes"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    wait_until_scored(&store, 200, Duration::from_secs(120)).await;
+    let rows_scored = |details: &Value| details["model"]["rowsScoredSinceStart"].as_i64().unwrap();
+    let by_first = rows_scored(&health(&first, &context).await.2);
+    let by_second = rows_scored(&health(second.as_ref().unwrap(), &context).await.2);
+    assert_eq!(
+        by_first + by_second,
+        200,
+        "{by_first} + {by_second}: a row scored twice"
+    );
+    assert_eq!(scored(&store).await, (200, 0));
+
+    // One process dies mid-run: the rows it had claimed are scored by the other, once.
+    push(second.as_ref().unwrap(), &context, "c", 600).await;
+    let started = Instant::now();
+    while scored(&store).await.0 < 260 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "scoring stalled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(second.take());
+    wait_until_scored(&store, 800, Duration::from_secs(180)).await;
+    assert_eq!(scored(&store).await, (800, 0), "rows lost or scored twice");
+    let (status, message, details) = health(&first, &context).await;
+    assert_eq!(status, HealthStatus::Ok as i32, "{message}");
+    assert_eq!(details["feedbackRows"], 800);
+    assert_eq!(details["scoringBacklog"]["rows"], 0);
+
+    // `pulso ingest` writes to the same database while the plugin runs, which scores the rows.
+    let (without_password, password) = split_password(&url);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pulso"))
+        .args(["ingest", "--postgres-url", &without_password])
+        .args(["--postgres-ssl-mode", "disable"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/samples/social.ndjson"))
+        .args(["--source-type", "social"])
+        .env("PGPASSWORD", &password)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run pulso ingest");
+    let printed = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{printed}");
+    assert!(!printed.contains(&password), "{printed}");
+    let (imported,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM feedback WHERE external_id NOT LIKE '_-%'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert!(imported >= 30, "{imported} rows imported: {printed}");
+    wait_until_scored(&store, 800 + imported, Duration::from_secs(120)).await;
+    assert_eq!(scored(&store).await, (800 + imported, 0));
+    let (_, _, details) = health(&first, &context).await;
+    assert_eq!(details["feedbackRows"], 800 + imported);
+}
+
+/// `postgres://user:password@rest` as the URL without the password, and the password.
+fn split_password(url: &str) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (user_info, host) = rest.split_once('@').unwrap();
+    let (user, password) = user_info.split_once(':').unwrap();
+    (format!("{scheme}://{user}@{host}"), password.to_string())
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster on a loopback port, for the tests that run against PostgreSQL.
+#   tools/postgres.sh start DIR   initdb (as the postgres user when run as root) and pg_ctl start;
+#                                 prints the superuser URL the tests read from
+#                                 PULSO_TEST_POSTGRES_URL
+#   tools/postgres.sh stop DIR    stops it (the folder can then be deleted)
+# Needs Debian's postgresql package (initdb and pg_ctl under /usr/lib/postgresql/*/bin).
+set -euo pipefail
+command=${1:?start or stop}
+dir=${2:?a folder for the cluster}
+
+bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+[[ -x "$bin/initdb" ]] || { echo "PostgreSQL's initdb is missing: apt-get install postgresql" >&2; exit 1; }
+
+# initdb refuses to run as root; the cluster then belongs to the postgres user.
+as_owner() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+case $command in
+start)
+  mkdir -p "$dir"
+  [[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  password=pulso-test-$RANDOM$RANDOM
+  echo "$password" > "$dir/.pwfile"
+  [[ $(id -u) -eq 0 ]] && chown postgres: "$dir/.pwfile"
+  as_owner "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/.pwfile" \
+    --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
+  rm -f "$dir/.pwfile"
+  # Loopback only, a socket in the cluster folder, and settings for a throwaway test cluster.
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start -o \
+    "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+  echo "postgres://postgres:$password@127.0.0.1:$port/postgres"
+  ;;
+stop)
+  as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  ;;
+*)
+  echo "usage: tools/postgres.sh start|stop DIR" >&2
+  exit 2
+  ;;
+esac

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster on a loopback port, for the tests that run against PostgreSQL.
-#   tools/postgres.sh start DIR   initdb (as the postgres user when run as root) and pg_ctl start;
+#   tools/postgres.sh start DIR [durable]
+#                                 initdb (as the postgres user when run as root) and pg_ctl start;
 #                                 prints the superuser URL the tests read from
-#                                 PULSO_TEST_POSTGRES_URL
+#                                 PULSO_TEST_POSTGRES_URL. Tests run without fsync; `durable`
+#                                 keeps PostgreSQL's defaults, for benchmarks against SQLite.
+#   tools/postgres.sh restart DIR restarts it on the same port (fast shutdown: open sessions end)
 #   tools/postgres.sh stop DIR    stops it (the folder can then be deleted)
 # Needs Debian's postgresql package (initdb and pg_ctl under /usr/lib/postgresql/*/bin).
 set -euo pipefail
@@ -28,16 +31,23 @@ start)
   as_owner "$bin/initdb" -D "$dir/data" -U postgres --pwfile="$dir/.pwfile" \
     --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
   rm -f "$dir/.pwfile"
-  # Loopback only, a socket in the cluster folder, and settings for a throwaway test cluster.
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start -o \
-    "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+  # Loopback only, a socket in the cluster folder; a throwaway test cluster need not survive a
+  # crash, so it skips the syncs unless asked to be durable.
+  options="-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200"
+  if [[ ${3:-} != durable ]]; then
+    options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  fi
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start -o "$options" >/dev/null
   echo "postgres://postgres:$password@127.0.0.1:$port/postgres"
+  ;;
+restart)
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w restart >/dev/null
   ;;
 stop)
   as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
   ;;
 *)
-  echo "usage: tools/postgres.sh start|stop DIR" >&2
+  echo "usage: tools/postgres.sh start|restart|stop DIR" >&2
   exit 2
   ;;
 esac

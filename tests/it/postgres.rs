@@ -212,3 +212,38 @@ fn split_password(url: &str) -> (String, String) {
     let (user, password) = user_info.split_once(':').unwrap();
     (format!("{scheme}://{user}@{host}"), password.to_string())
 }
+
+/// PostgreSQL restarted under a running plugin: queries answer again without the settings being
+/// saved again, and a push afterwards is stored whole.
+#[tokio::test]
+async fn after_a_postgres_restart_queries_and_pushes_succeed_without_new_settings() {
+    let cluster = pulso_testkit::postgres::Cluster::start("plugin_restart");
+    let plugin = PluginProcess::start();
+    let context = postgres_context(&cluster.url, Path::new(NO_MODEL));
+    push(&plugin, &context, "r", 20).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mentions = || {
+        vec![query(
+            "M",
+            json!({"queryType": "mentions", "limit": 100}),
+            now - HOUR,
+            now + HOUR,
+        )]
+    };
+    let rows = |response: &pluginv2::DataResponse| {
+        decode_frame(&response.frames[0])["fields"][1]["values"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let before = query_data(&plugin, context.clone(), mentions()).await;
+    assert_eq!(rows(&before["M"]), 20, "{}", before["M"].error);
+    cluster.restart();
+    // The pool checks a connection before lending it, so the restart costs at most the query
+    // that was running when it happened; none was here.
+    let after = query_data(&plugin, context.clone(), mentions()).await;
+    assert!(after["M"].error.is_empty(), "{}", after["M"].error);
+    assert_eq!(rows(&after["M"]), 20);
+    push(&plugin, &context, "s", 10).await;
+    let later = query_data(&plugin, context.clone(), mentions()).await;
+    assert_eq!(rows(&later["M"]), 30, "{}", later["M"].error);
+}

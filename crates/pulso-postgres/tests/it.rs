@@ -15,8 +15,9 @@ use pulso_core::query::{
 use pulso_postgres::{PostgresConfig, PostgresStore};
 use pulso_sqlite::SqliteStore;
 use pulso_store::{
-    Analysis, AspectScan, FeedRow, FeedSink, FeedbackWriter, NewAspectScore, NewFeedback, NewScore,
-    RecordStore, SampleOrder, SampleScan, SourceType, StoreError, TermSampleScan, TermScan,
+    Analysis, AspectScan, FeedRow, FeedSink, FeedbackReader, FeedbackWriter, NewAspectScore,
+    NewFeedback, NewScore, RecordStore, SampleOrder, SampleScan, SourceType, StoreError,
+    TermSampleScan, TermScan,
 };
 use pulso_testkit::postgres::{fresh_database, server_url, with_database};
 
@@ -512,4 +513,38 @@ async fn failures_name_what_to_fix() {
         }
         other => panic!("expected a read-only database, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_restarted_server_loses_no_committed_batch_and_serves_the_next_queries() {
+    let cluster = pulso_testkit::postgres::Cluster::start("restart");
+    let store = store(&cluster.url).await;
+    store.insert_feedback(&rows(50)).await.unwrap();
+    // A push in flight when the server goes down is rejected whole.
+    let mut batch = store.begin_batch().await.unwrap();
+    batch.insert(&self::rows(80)[50..]).await.unwrap();
+    cluster.restart();
+    let error = batch
+        .commit()
+        .await
+        .expect_err("the batch's session ended with the restart");
+    assert!(
+        matches!(
+            error,
+            StoreError::PostgresUnreachable { .. } | StoreError::Query(_)
+        ),
+        "{error:?}"
+    );
+    // The same store, with no new settings, answers the next queries: the pool drops the
+    // connections the restart closed.
+    let query = MentionsQuery {
+        range: range(),
+        limit: 100,
+        search: None,
+        filters: Filters::default(),
+    };
+    assert_eq!(store.mentions(&query).await.unwrap().rows.len(), 50);
+    assert_eq!(store.health().await.unwrap().total_rows, 50);
+    let report = store.insert_feedback(&self::rows(80)[50..]).await.unwrap();
+    assert_eq!(report.inserted, 30);
 }

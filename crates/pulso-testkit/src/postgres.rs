@@ -1,6 +1,7 @@
 //! Databases for the tests that run against PostgreSQL: each test gets a database of its own
 //! on the throwaway cluster that `go run mage.go test` (or `tools/postgres.sh start DIR`)
-//! starts, named by `PULSO_TEST_POSTGRES_URL` (a superuser URL).
+//! starts, named by `PULSO_TEST_POSTGRES_URL` (a superuser URL). A test that restarts the
+//! server starts a [`Cluster`] of its own, so no other test sees it go down.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -73,6 +74,63 @@ pub async fn fresh_database(name: &str) -> String {
         .expect("create a test database");
     let _ = admin.close().await;
     with_database(&server, &database)
+}
+
+/// A throwaway cluster of one test's own (`tools/postgres.sh`), stopped and removed on drop.
+pub struct Cluster {
+    dir: std::path::PathBuf,
+    /// Its superuser URL.
+    pub url: String,
+}
+
+fn script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/postgres.sh")
+}
+
+fn run_script(command: &str, dir: &std::path::Path) -> String {
+    let output = std::process::Command::new("bash")
+        .arg(script())
+        .arg(command)
+        .arg(dir)
+        .output()
+        .expect("run tools/postgres.sh");
+    assert!(
+        output.status.success(),
+        "tools/postgres.sh {command} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+impl Cluster {
+    /// Starts one (about 2 s); needs Debian's postgresql package.
+    pub fn start(name: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "pulso-cluster-{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let url = run_script("start", &dir);
+        Self { dir, url }
+    }
+
+    /// Restarts the server on the same port: every open session ends.
+    pub fn restart(&self) {
+        run_script("restart", &self.dir);
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(script())
+            .arg("stop")
+            .arg(&self.dir)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 #[cfg(test)]

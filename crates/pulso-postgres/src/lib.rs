@@ -56,6 +56,10 @@ fn claim_lease() -> Duration {
         .filter(|seconds| *seconds > 0)
         .map_or(CLAIM_LEASE, Duration::from_secs)
 }
+/// The settings key prefix under which each model's scorers say when they last asked to score.
+const SCORER_SEEN: &str = "scorer_seen:";
+/// A model whose scorers have not asked for this long no longer holds the active place.
+const ACTIVE_SCORER_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a connection may take to open before the server counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -819,6 +823,40 @@ impl FeedbackWriter for PostgresStore {
         .await
         .map_err(|e| self.error(e))?;
         tx.commit().await.map_err(|e| self.error(e))
+    }
+
+    async fn claim_active_model(&self, model_id: &str) -> Result<bool, StoreError> {
+        // Each model's scorers say when they last asked; the active model keeps its place while
+        // one of them asked within ACTIVE_SCORER_TIMEOUT.
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(format!("{SCORER_SEEN}{model_id}"))
+        .bind(now_ms.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.error(e))?;
+        let (active, seen): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT a.value, (SELECT s.value FROM settings s WHERE s.key = $1 || a.value) \
+             FROM (SELECT (SELECT value FROM settings WHERE key = 'active_model_id') AS value) a",
+        )
+        .bind(SCORER_SEEN)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.error(e))?;
+        match active {
+            Some(active) if active == model_id => return Ok(true),
+            Some(_) => {
+                let seen_ms = seen.and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+                if now_ms - seen_ms < ACTIVE_SCORER_TIMEOUT.as_millis() as i64 {
+                    return Ok(false);
+                }
+            }
+            None => {}
+        }
+        self.set_active_model(model_id).await.map(|()| true)
     }
 
     async fn set_active_model(&self, model_id: &str) -> Result<(), StoreError> {

@@ -548,3 +548,35 @@ async fn a_restarted_server_loses_no_committed_batch_and_serves_the_next_queries
     let report = store.insert_feedback(&self::rows(80)[50..]).await.unwrap();
     assert_eq!(report.inserted, 30);
 }
+
+#[tokio::test]
+async fn instances_with_different_models_do_not_switch_back_and_forth() {
+    let url = fresh_database("models").await;
+    let old = store(&url).await;
+    let new = store(&url).await;
+    assert!(old.claim_active_model("model-old").await.unwrap());
+    old.insert_feedback(&rows(5)).await.unwrap();
+    let (scores, aspects) = analysis_of(&[1, 2]);
+    old.insert_analysis("model-old", &scores, &aspects)
+        .await
+        .unwrap();
+    // While the old model's scorer is at work, the new one waits and nothing is rewritten.
+    let cursor = new.feed_cursor().await.unwrap();
+    assert!(!new.claim_active_model("model-new").await.unwrap());
+    assert!(old.claim_active_model("model-old").await.unwrap());
+    let after = new.feed_cursor().await.unwrap();
+    assert_eq!(
+        after, cursor,
+        "the active model and the rows stayed as they were"
+    );
+    // Once the old scorer has been silent past the timeout, the new model takes over.
+    sqlx::query("UPDATE settings SET value = '0' WHERE key = 'scorer_seen:model-old'")
+        .execute(new.pool())
+        .await
+        .unwrap();
+    assert!(new.claim_active_model("model-new").await.unwrap());
+    let switched = new.feed_cursor().await.unwrap();
+    assert_eq!(switched.active_model.as_deref(), Some("model-new"));
+    assert!(!old.claim_active_model("model-old").await.unwrap());
+    assert_eq!(new.scoring_backlog().await.unwrap().rows, 5);
+}

@@ -311,8 +311,8 @@ pub enum ScoringError {
     Unscorable { rows: usize },
 }
 
-/// Makes the queue's model active, then scores until the store has no unscored rows, and
-/// keeps watching for new ones.
+/// Makes the queue's model active (or waits while another instance's model is, on a shared
+/// store), then scores until the store has no unscored rows, and keeps watching for new ones.
 pub fn spawn(
     store: Arc<dyn FeedbackWriter>,
     queue: ScoringQueue,
@@ -320,9 +320,23 @@ pub fn spawn(
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let model_id = queue.model().model_id().to_string();
+        let mut waiting = false;
         loop {
-            let outcome = match store.set_active_model(&model_id).await {
-                Ok(()) => score_next_batch(store.as_ref(), &queue, &stats).await,
+            let outcome = match store.claim_active_model(&model_id).await {
+                Ok(true) => {
+                    waiting = false;
+                    score_next_batch(store.as_ref(), &queue, &stats).await
+                }
+                Ok(false) => {
+                    if !waiting {
+                        tracing::warn!(
+                            model = %model_id,
+                            "another instance sharing this database scores with a different sentiment model, so this one waits until that instance stops; run the same Pulso version on every Grafana instance"
+                        );
+                    }
+                    waiting = true;
+                    Ok(BatchScored::default())
+                }
                 Err(e) => Err(e.into()),
             };
             match outcome {

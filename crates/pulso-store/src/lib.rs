@@ -441,6 +441,13 @@ pub trait FeedbackWriter: Send + Sync {
     async fn store_terms(&self, rows: &[(i64, Vec<u32>)]) -> Result<(), StoreError>;
     /// The model whose scores queries read; switching copies its scores in for queries.
     async fn set_active_model(&self, model_id: &str) -> Result<(), StoreError>;
+    /// What a background scorer calls before each batch: makes `model_id` active, unless the
+    /// store is shared and a scorer of the active model is still at work (Grafana instances
+    /// running different Pulso versions), in which case it returns `false` and this scorer
+    /// waits, so the instances never switch every row back and forth between two models.
+    async fn claim_active_model(&self, model_id: &str) -> Result<bool, StoreError> {
+        self.set_active_model(model_id).await.map(|()| true)
+    }
 }
 
 /// Reads that answer the query model. Implemented by the record store and by the analytics

@@ -95,15 +95,18 @@ fn matches_python_onnxruntime_within_1e3() {
 
 /// The plugin leaves LayerNormalization unfused (faster on ONNX Runtime 1.32's CPU kernels):
 /// the same model then differs from the reference run by rounding, which int8 activation
-/// scaling can carry to the outputs' second decimal (measured: at most 0.018 on
-/// reference.json's sentences), never to another label.
+/// scaling can carry to the outputs' second decimal, never to another label. How far depends
+/// on the CPU's int8 kernels; measured on reference.json's sentences: at most 0.018 with
+/// AVX-512 VNNI (Zen 4), 0.035 with AVX2 only (another EPYC), where ONNX Runtime's u8×s8 dot
+/// products saturate differently.
 #[test]
 fn the_plugins_faster_session_stays_within_rounding_of_the_reference() {
     let dir = model_dir();
     let reference = reference(&dir);
     let as_built = OnnxSentimentModel::load_as_built(&dir, 1).unwrap();
     let model = OnnxSentimentModel::load(&dir, 1).unwrap();
-    let mut largest = 0f32;
+    // The largest difference in the embedding, the label probabilities and the emotions.
+    let mut largest = [0f32; 3];
     for item in reference["items"].as_array().unwrap() {
         let text = item["text"].as_str().unwrap();
         let built = as_built.infer(&[text]).unwrap().remove(0);
@@ -113,9 +116,9 @@ fn the_plugins_faster_session_stays_within_rounding_of_the_reference() {
             (built.probabilities.clone(), fast.probabilities.clone()),
             (built.emotions, fast.emotions),
         ];
-        for (a, b) in pairs.into_iter().filter_map(|(a, b)| a.zip(b)) {
-            for (x, y) in a.iter().zip(&b) {
-                largest = largest.max((x - y).abs());
+        for (kind, (a, b)) in pairs.into_iter().enumerate() {
+            for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+                largest[kind] = largest[kind].max((x - y).abs());
             }
         }
         if let Some((a, b)) = built.probabilities.zip(fast.probabilities) {
@@ -123,7 +126,12 @@ fn the_plugins_faster_session_stays_within_rounding_of_the_reference() {
             assert_eq!(top(&a), top(&b), "{text:?}: {a:?} vs {b:?}");
         }
     }
-    assert!(largest <= 0.03, "outputs differ by up to {largest}");
+    let [embedding, probabilities, emotions] = largest;
+    eprintln!("largest differences: embedding {embedding}, probabilities {probabilities}, emotions {emotions}");
+    assert!(
+        embedding <= 0.05 && probabilities <= 0.05 && emotions <= 0.05,
+        "outputs differ by up to: embedding {embedding}, probabilities {probabilities}, emotions {emotions}"
+    );
 }
 
 #[test]

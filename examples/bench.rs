@@ -2,6 +2,10 @@
 //!
 //! `cargo build --release && cargo run --release --example bench -- --rows 1000000`
 //!
+//! With `--postgres`, it compares the stores instead: the same rows also in a PostgreSQL
+//! database (`PULSO_TEST_POSTGRES_URL` names the server), and each panel's p50/p95 and the main
+//! dashboard's wall time measured with the data source on SQLite, then on PostgreSQL.
+//!
 //! Builds (or reuses) a demo database with fixture scores (`pulso demo --fixture-scores`
 //! does the same), starts the release plugin the way Grafana does (go-plugin handshake,
 //! pluginv2 gRPC, no sentiment model), and measures in one run:
@@ -26,6 +30,7 @@ use grafana_plugin_sdk::pluginv2;
 use pulso_demo::database::write_demo;
 use pulso_demo::fixture::FIXTURE_MODEL_ID;
 use pulso_demo::DemoOptions;
+use pulso_postgres::{PostgresConfig, PostgresStore};
 use pulso_sql::{Bind, Statement};
 use pulso_sqlite::{OpenMode, SqliteStore};
 use pulso_store::RecordStore;
@@ -57,12 +62,60 @@ struct Args {
     /// Only build the database, then stop.
     #[arg(long)]
     prepare_only: bool,
+    /// Compare the record stores instead: the same rows in a PostgreSQL database on the server
+    /// `PULSO_TEST_POSTGRES_URL` names (`tools/postgres.sh start DIR durable` starts one), and
+    /// each panel and the main dashboard measured on SQLite, then on PostgreSQL.
+    #[arg(long)]
+    postgres: bool,
+}
+
+/// Where a plugin reads: the data source's storage settings.
+enum Storage {
+    Sqlite(PathBuf),
+    /// A superuser URL with its password, as `tools/postgres.sh` prints it.
+    Postgres(String),
+}
+
+impl Storage {
+    fn name(&self) -> &'static str {
+        match self {
+            Storage::Sqlite(_) => "SQLite",
+            Storage::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// jsonData, and the decrypted secureJsonData, as Grafana sends them.
+    fn settings(&self) -> anyhow::Result<(Value, HashMap<String, String>)> {
+        Ok(match self {
+            Storage::Sqlite(db) => (
+                json!({"sqlitePath": std::fs::canonicalize(db)?, "modelPath": "/nonexistent/no-model"}),
+                HashMap::new(),
+            ),
+            Storage::Postgres(url) => {
+                let (url, password) = pulso_testkit::postgres::split_password(url);
+                (
+                    json!({"storage": "postgres", "postgresUrl": url, "postgresSslMode": "disable", "modelPath": "/nonexistent/no-model"}),
+                    [("postgresPassword".to_string(), password)].into(),
+                )
+            }
+        })
+    }
 }
 
 const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
 /// 2026-01-01T00:00:00Z: fixed, so reruns reuse the file.
 const END_MS: i64 = 1_767_225_600_000;
+
+/// The benchmark's rows: 180 days to [`END_MS`], seed 42, in either store.
+fn bench_demo(rows: usize) -> DemoOptions {
+    DemoOptions {
+        rows,
+        days: 180,
+        seed: 42,
+        end_time_ms: END_MS,
+    }
+}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -100,13 +153,7 @@ async fn prepare(args: &Args, db: &Path) -> anyhow::Result<()> {
         );
     }
     let started = Instant::now();
-    let options = DemoOptions {
-        rows: args.rows,
-        days: 180,
-        seed: 42,
-        end_time_ms: END_MS,
-    };
-    let report = write_demo(&store, &options, true, |_| {}).await?;
+    let report = write_demo(&store, &bench_demo(args.rows), true, |_| {}).await?;
     store.build_deferred_indexes().await?;
     store.close().await;
     eprintln!(
@@ -133,7 +180,8 @@ impl Drop for Plugin {
 }
 
 impl Plugin {
-    async fn start(binary: &Path, db: &Path) -> anyhow::Result<Self> {
+    async fn start(binary: &Path, storage: &Storage) -> anyhow::Result<Self> {
+        let (json_data, secure) = storage.settings()?;
         let mut child = Command::new(binary)
             .env("grafana_plugin_type", "datasource")
             .env("RUST_LOG", "error")
@@ -166,10 +214,8 @@ impl Plugin {
             data_source_instance_settings: Some(pluginv2::DataSourceInstanceSettings {
                 id: 1,
                 uid: "bench".to_string(),
-                json_data: serde_json::to_vec(&json!({
-                    "sqlitePath": std::fs::canonicalize(db)?,
-                    "modelPath": "/nonexistent/no-model",
-                }))?,
+                json_data: serde_json::to_vec(&json_data)?,
+                decrypted_secure_json_data: secure,
                 ..Default::default()
             }),
             ..Default::default()
@@ -578,6 +624,9 @@ async fn main() -> anyhow::Result<()> {
     if args.prepare_only {
         return Ok(());
     }
+    if args.postgres {
+        return compare_stores(&args, &db).await;
+    }
     let work = db.with_extension("work");
     std::fs::create_dir_all(&work)?;
 
@@ -587,47 +636,13 @@ async fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         args.plugin.display()
     );
-    let mut plugin = Plugin::start(&args.plugin, &db).await?;
-    let started = Instant::now();
-    let mut details = plugin.health().await?;
-    while details["analytics"]["state"] != "ready" {
-        if started.elapsed() > Duration::from_secs(600) {
-            bail!("the mirror did not warm up in 10 minutes: {details}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        details = plugin.health().await?;
-    }
-    let warm = started.elapsed();
-    let (rss_warm, _) = plugin.memory_mib();
-    println!(
-        "\nMirror warm-up: {:.2} s from the first request ({:.2} s building, {} rows, {:.0} MB of Arrow buffers); plugin RSS {rss_warm:.0} MiB\n",
-        warm.as_secs_f64(),
-        details["analytics"]["buildSeconds"].as_f64().unwrap_or(f64::NAN),
-        details["analytics"]["rows"],
-        details["analytics"]["memoryBytes"].as_f64().unwrap_or(f64::NAN) / 1e6,
-    );
+    let mut plugin = Plugin::start(&args.plugin, &Storage::Sqlite(db.clone())).await?;
+    let warm_up = warm_up(&mut plugin).await?;
+    println!("\n{}\n", warm_up.describe());
 
     // Each panel on its own, then the DuckDB anchor (the plugin idle meanwhile).
     let cases = cases();
-    let mut idle: HashMap<&str, Vec<Duration>> = HashMap::new();
-    for case in &cases {
-        let mut times = Vec::new();
-        for i in 0..args.iterations + 3 {
-            let request = plugin.request(&case.model, case.range);
-            let (elapsed, answer) = timed(&mut plugin.data, request).await?;
-            if i == 0 && executed(&answer).contains("answered by the record store") {
-                bail!(
-                    "{}: answered by the record store, not the engine",
-                    case.name
-                );
-            }
-            if i >= 3 {
-                times.push(elapsed);
-            }
-        }
-        times.sort();
-        idle.insert(case.name, times);
-    }
+    let idle = panel_times(&mut plugin, &cases, args.iterations).await?;
     let anchor = if args.no_duckdb {
         Value::Null
     } else {
@@ -661,29 +676,8 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
-    // The main dashboard: one QueryData request per panel, all at once, as Grafana sends them.
     let targets = dashboard_targets()?;
-    let range = (END_MS - 30 * DAY, END_MS - 1);
-    let mut walls = Vec::new();
-    for i in 0..args.iterations.min(20) + 2 {
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for (title, target) in &targets {
-            let mut client = plugin.data.clone();
-            let request = plugin.request(target, range);
-            let title = title.clone();
-            tasks.push(tokio::spawn(async move {
-                timed(&mut client, request).await.with_context(|| title)
-            }));
-        }
-        for task in tasks {
-            task.await??;
-        }
-        if i >= 2 {
-            walls.push(started.elapsed());
-        }
-    }
-    walls.sort();
+    let walls = dashboard_walls(&mut plugin, &targets, args.iterations).await?;
     println!(
         "\nMain dashboard, {} panel queries sent at once over 30 days: wall p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms ({} runs)",
         targets.len(),
@@ -778,6 +772,210 @@ async fn main() -> anyhow::Result<()> {
 
     let (rss, peak) = plugin.memory_mib();
     println!("\nPlugin memory after all of the above: RSS {rss:.0} MiB, peak {peak:.0} MiB (no sentiment model loaded)");
+    Ok(())
+}
+
+/// How long a plugin took from its first request until its analytics mirror answered.
+struct WarmUp {
+    wall: Duration,
+    details: Value,
+    rss_mib: f64,
+}
+
+impl WarmUp {
+    fn describe(&self) -> String {
+        format!(
+            "Mirror warm-up: {:.2} s from the first request ({:.2} s building, {} rows, {:.0} MB of Arrow buffers); plugin RSS {:.0} MiB",
+            self.wall.as_secs_f64(),
+            self.details["analytics"]["buildSeconds"]
+                .as_f64()
+                .unwrap_or(f64::NAN),
+            self.details["analytics"]["rows"],
+            self.details["analytics"]["memoryBytes"]
+                .as_f64()
+                .unwrap_or(f64::NAN)
+                / 1e6,
+            self.rss_mib
+        )
+    }
+}
+
+async fn warm_up(plugin: &mut Plugin) -> anyhow::Result<WarmUp> {
+    let started = Instant::now();
+    let mut details = plugin.health().await?;
+    while details["analytics"]["state"] != "ready" {
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("the mirror did not warm up in 10 minutes: {details}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        details = plugin.health().await?;
+    }
+    let wall = started.elapsed();
+    Ok(WarmUp {
+        wall,
+        details,
+        rss_mib: plugin.memory_mib().0,
+    })
+}
+
+/// Each panel on its own, `iterations` timed runs after 3 warm-up runs; sorted times.
+async fn panel_times<'a>(
+    plugin: &mut Plugin,
+    cases: &'a [Case],
+    iterations: usize,
+) -> anyhow::Result<HashMap<&'a str, Vec<Duration>>> {
+    let mut idle = HashMap::new();
+    for case in cases {
+        let mut times = Vec::new();
+        for i in 0..iterations + 3 {
+            let request = plugin.request(&case.model, case.range);
+            let (elapsed, answer) = timed(&mut plugin.data, request).await?;
+            if i == 0 && executed(&answer).contains("answered by the record store") {
+                bail!(
+                    "{}: answered by the record store, not the engine",
+                    case.name
+                );
+            }
+            if i >= 3 {
+                times.push(elapsed);
+            }
+        }
+        times.sort();
+        idle.insert(case.name, times);
+    }
+    Ok(idle)
+}
+
+/// The main dashboard: one QueryData request per panel, all at once, as Grafana sends them,
+/// over the last 30 days; sorted wall times of up to 20 runs after 2 warm-up runs.
+async fn dashboard_walls(
+    plugin: &mut Plugin,
+    targets: &[(String, Value)],
+    iterations: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let range = (END_MS - 30 * DAY, END_MS - 1);
+    let mut walls = Vec::new();
+    for i in 0..iterations.min(20) + 2 {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for (title, target) in targets {
+            let mut client = plugin.data.clone();
+            let request = plugin.request(target, range);
+            let title = title.clone();
+            tasks.push(tokio::spawn(async move {
+                timed(&mut client, request).await.with_context(|| title)
+            }));
+        }
+        for task in tasks {
+            task.await??;
+        }
+        if i >= 2 {
+            walls.push(started.elapsed());
+        }
+    }
+    walls.sort();
+    Ok(walls)
+}
+
+/// The rows of `db` in a PostgreSQL database of their own, `pulso_bench_<rows>` on the server
+/// `PULSO_TEST_POSTGRES_URL` names: reused when it holds them, else generated as `prepare`
+/// generates the SQLite file (same seed, end and fixture scores). Returns its URL.
+async fn prepare_postgres(args: &Args) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let server = pulso_testkit::postgres::server_url();
+    let name = format!("pulso_bench_{}", args.rows);
+    let mut admin = sqlx::PgConnection::connect(&server).await?;
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&mut admin)
+        .await?;
+    if exists.is_none() {
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await?;
+    }
+    admin.close().await?;
+    let url = pulso_testkit::postgres::with_database(&server, &name);
+    let store = PostgresStore::connect(&PostgresConfig {
+        url: url.clone(),
+        password: None,
+        ssl_mode: Some("disable".to_string()),
+        pool_size: 4,
+    })
+    .await?;
+    let existing = store.health().await?.total_rows;
+    if existing == args.rows as i64 {
+        store.close().await;
+        return Ok(url);
+    }
+    if existing != 0 {
+        bail!(
+            "the PostgreSQL database {name} holds {existing} rows, not {}: drop it first",
+            args.rows
+        );
+    }
+    let started = Instant::now();
+    let report = write_demo(&store, &bench_demo(args.rows), true, |_| {}).await?;
+    // Fresh statistics, as autovacuum would gather them in time.
+    sqlx::query("ANALYZE").execute(store.pool()).await?;
+    store.close().await;
+    eprintln!(
+        "generated {} rows with fixture scores into PostgreSQL in {:.1} s",
+        report.inserted,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(url)
+}
+
+/// Each store's warm-up, panels and main dashboard, one plugin at a time, in one run.
+async fn compare_stores(args: &Args, db: &Path) -> anyhow::Result<()> {
+    let url = prepare_postgres(args).await?;
+    let version: (String,) = {
+        use sqlx::Connection;
+        let mut connection = sqlx::PgConnection::connect(&url).await?;
+        sqlx::query_as("SHOW server_version")
+            .fetch_one(&mut connection)
+            .await?
+    };
+    println!(
+        "Rows: {}; machine: {} cores; plugin {}; PostgreSQL {} on the same machine (loopback)",
+        args.rows,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        args.plugin.display(),
+        version.0
+    );
+    let cases = cases();
+    let targets = dashboard_targets()?;
+    let mut measured = Vec::new();
+    for storage in [Storage::Sqlite(db.to_path_buf()), Storage::Postgres(url)] {
+        let mut plugin = Plugin::start(&args.plugin, &storage).await?;
+        let warm = warm_up(&mut plugin).await?;
+        println!("\n{}: {}", storage.name(), warm.describe());
+        let panels = panel_times(&mut plugin, &cases, args.iterations).await?;
+        let walls = dashboard_walls(&mut plugin, &targets, args.iterations).await?;
+        measured.push((warm, panels, walls));
+    }
+    let [(_, sqlite, sqlite_walls), (_, postgres, postgres_walls)] = &measured[..] else {
+        unreachable!("two stores")
+    };
+    println!("\n| query | SQLite p50 ms | SQLite p95 ms | PostgreSQL p50 ms | PostgreSQL p95 ms | p95 ratio |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    let row = |name: &str, a: &[Duration], b: &[Duration]| {
+        let (a50, a95) = (ms(percentile(a, 0.5)), ms(percentile(a, 0.95)));
+        let (b50, b95) = (ms(percentile(b, 0.5)), ms(percentile(b, 0.95)));
+        println!(
+            "| {name} | {a50:.2} | {a95:.2} | {b50:.2} | {b95:.2} | {:.2}× |",
+            b95 / a95
+        );
+    };
+    for case in &cases {
+        row(case.name, &sqlite[case.name], &postgres[case.name]);
+    }
+    row(
+        &format!("main dashboard, {} panels at once, 30 d", targets.len()),
+        sqlite_walls,
+        postgres_walls,
+    );
     Ok(())
 }
 

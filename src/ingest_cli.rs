@@ -11,9 +11,9 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use pulso_ingest::fields::{parse_delimiter, parse_scale};
 use pulso_ingest::{ingest, IngestOptions, IngestProgress, IngestReport, InputFormat, Mapping};
-use pulso_postgres::{PostgresConfig, PostgresStore};
-use pulso_sqlite::SqliteStore;
 use pulso_store::FeedbackWriter;
+
+use crate::target::{StoreArgs, Target};
 
 /// Issues printed per file; `--report` has them all.
 const PRINTED_ISSUES: usize = 20;
@@ -23,21 +23,8 @@ pub struct Args {
     /// Files to import (.csv, .tsv, .json, .ndjson, .jsonl).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// SQLite file to create or extend.
-    #[arg(
-        long,
-        required_unless_present = "postgres_url",
-        conflicts_with = "postgres_url"
-    )]
-    pub db: Option<PathBuf>,
-    /// PostgreSQL database to write to instead, while plugins may be using it:
-    /// postgres://user@host:5432/database. The password comes from $PGPASSWORD.
-    #[arg(long)]
-    pub postgres_url: Option<String>,
-    /// SSL mode for --postgres-url: disable, allow, prefer, require, verify-ca or verify-full
-    /// [default: the URL's sslmode, else prefer].
-    #[arg(long, requires = "postgres_url")]
-    pub postgres_ssl_mode: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// For rows without one: social, review, survey or delivery.
     #[arg(long)]
     pub source_type: Option<String>,
@@ -92,7 +79,7 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
                 .map_err(|reason| anyhow::anyhow!("--rating-scale is invalid: {reason}"))?,
         );
     }
-    let store = Target::open(&args).await?;
+    let store = Target::open(&args.store, false).await?;
     let mut exit_code = 0;
     let mut reports = Vec::new();
     for file in &args.files {
@@ -108,7 +95,7 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
             options.set_timezone("--timezone", zone)?;
         }
         let name = file.display().to_string();
-        let outcome = ingest_file(store.writer(), file, options).await;
+        let outcome = ingest_file(store.store(), file, options).await;
         match outcome {
             Ok(report) => {
                 print_report(&name, &report, args.strict);
@@ -130,49 +117,6 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
             .with_context(|| format!("cannot write the report to {}", path.display()))?;
     }
     Ok(exit_code)
-}
-
-/// Where `pulso ingest` writes.
-enum Target {
-    Sqlite(Box<SqliteStore>),
-    Postgres(PostgresStore),
-}
-
-impl Target {
-    async fn open(args: &Args) -> anyhow::Result<Self> {
-        if let Some(url) = &args.postgres_url {
-            let config = PostgresConfig {
-                url: url.clone(),
-                password: std::env::var("PGPASSWORD").ok(),
-                ssl_mode: args.postgres_ssl_mode.clone(),
-                pool_size: 2,
-            };
-            return Ok(Self::Postgres(PostgresStore::connect(&config).await?));
-        }
-        let db = args
-            .db
-            .as_ref()
-            .context("--db or --postgres-url is required")?;
-        if let Some(folder) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("cannot create the folder {}", folder.display()))?;
-        }
-        Ok(Self::Sqlite(Box::new(SqliteStore::open(db).await?)))
-    }
-
-    fn writer(&self) -> &dyn FeedbackWriter {
-        match self {
-            Self::Sqlite(store) => store.as_ref(),
-            Self::Postgres(store) => store,
-        }
-    }
-
-    async fn close(&self) {
-        match self {
-            Self::Sqlite(store) => store.close().await,
-            Self::Postgres(store) => store.close().await,
-        }
-    }
 }
 
 async fn ingest_file(

@@ -5,7 +5,6 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use pulso_demo::database::write_demo;
 use pulso_demo::fixture::FIXTURE_MODEL_ID;
@@ -16,11 +15,13 @@ use pulso_nlp::onnx::OnnxSentimentModel;
 use pulso_nlp::queue::ScoringQueue;
 use pulso_nlp::SentimentModel;
 use pulso_scoring::{score_next_batch, ScoringStats};
-use pulso_sqlite::{OpenMode, SqliteStore};
-use pulso_store::{FeedbackWriter, RecordStore};
+use pulso_store::RecordStore;
 use tracing_subscriber::prelude::*;
 
+use crate::target::{StoreArgs, Target};
+
 mod ingest_cli;
+mod target;
 
 #[derive(Parser)]
 #[command(
@@ -37,9 +38,8 @@ struct Cli {
 enum Command {
     /// Build a realistic, reproducible demo database of Peruvian food feedback.
     Demo {
-        /// SQLite file to create or extend.
-        #[arg(long)]
-        db: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Number of feedback rows.
         #[arg(long, default_value_t = DEFAULT_ROWS)]
         rows: usize,
@@ -109,7 +109,7 @@ fn init_logging() {
 }
 
 /// Scores every stored row with the model in `dir`, or says why it cannot.
-async fn score_demo(store: &SqliteStore, dir: &std::path::Path) -> anyhow::Result<()> {
+async fn score_demo(store: &dyn RecordStore, dir: &std::path::Path) -> anyhow::Result<()> {
     let model = match OnnxSentimentModel::load(dir, 2) {
         Ok(model) if !model.labels().is_empty() => model,
         Ok(_) => {
@@ -150,31 +150,22 @@ async fn score_demo(store: &SqliteStore, dir: &std::path::Path) -> anyhow::Resul
 }
 
 async fn demo(
-    db: &std::path::Path,
+    args: &StoreArgs,
     options: DemoOptions,
     fixture_scores: bool,
-) -> anyhow::Result<SqliteStore> {
-    if let Some(folder) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("cannot create the folder {}", folder.display()))?;
-    }
+) -> anyhow::Result<Target> {
     let started = Instant::now();
-    // A new file is filled without a journal on disk or syncs: if this is interrupted, it is
-    // simply made again. An existing file keeps its write-ahead log.
-    let mode = if db.exists() {
-        OpenMode::Durable
-    } else {
-        OpenMode::BulkLoad
-    };
-    let store = SqliteStore::open_with(db, mode).await?;
+    // A new SQLite file is filled without a journal on disk or syncs: if this is interrupted,
+    // it is simply made again. An existing file keeps its write-ahead log.
+    let target = Target::open(args, true).await?;
     let progress = std::io::stderr().is_terminal();
-    let report = write_demo(&store, &options, fixture_scores, |rows| {
+    let report = write_demo(target.store(), &options, fixture_scores, |rows| {
         if progress {
             eprint!("\r{rows} rows stored");
         }
     })
     .await?;
-    store.build_deferred_indexes().await?;
+    target.finish_bulk_load().await?;
     let scores = if fixture_scores {
         format!(
             ", {} with fixture scores ({FIXTURE_MODEL_ID})",
@@ -185,12 +176,12 @@ async fn demo(
     };
     eprintln!(
         "\rdemo database {}: {} rows stored{scores}, {} already there, in {:.1} s",
-        db.display(),
+        target.describe(args),
         report.inserted,
         report.duplicates,
         started.elapsed().as_secs_f64()
     );
-    Ok(store)
+    Ok(target)
 }
 
 #[tokio::main]
@@ -203,7 +194,7 @@ async fn main() -> anyhow::Result<()> {
             pulso_plugin::serve().await?
         }
         Some(Command::Demo {
-            db,
+            store,
             rows,
             days,
             end,
@@ -222,12 +213,12 @@ async fn main() -> anyhow::Result<()> {
                 seed,
                 end_time_ms,
             };
-            let store = demo(&db, options, fixture_scores).await?;
+            let target = demo(&store, options, fixture_scores).await?;
             if !no_score && !fixture_scores {
-                score_demo(&store, &model.unwrap_or_else(default_model_dir)).await?;
+                score_demo(target.store(), &model.unwrap_or_else(default_model_dir)).await?;
             }
             // Everything in the database file, none left in the WAL: copying the .db is enough.
-            store.close().await;
+            target.close().await;
         }
         Some(Command::Ingest(args)) => {
             let code = ingest_cli::run(args).await?;

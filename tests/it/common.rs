@@ -12,7 +12,7 @@ use grafana_plugin_sdk::arrow2::io::ipc::read::{read_file_metadata, FileReader};
 use grafana_plugin_sdk::pluginv2;
 use pulso_core::analysis::Label;
 use pulso_sqlite::SqliteStore;
-use pulso_store::{FeedbackWriter, NewAspectScore, NewFeedback, NewScore, SourceType};
+use pulso_store::{FeedbackWriter, NewAspectScore, NewFeedback, NewScore, RecordStore, SourceType};
 use serde_json::{json, Value};
 use tonic::transport::Channel;
 
@@ -142,6 +142,16 @@ impl PluginProcess {
     /// `POST /feedback?source_type=social&platform=twitter` with `lines` as NDJSON, as
     /// `context`'s user; fails the test unless it answers 200.
     pub async fn push_lines(&self, context: &pluginv2::PluginContext, lines: &[Value]) {
+        let (code, body) = self.try_push_lines(context, lines).await;
+        assert_eq!(code, 200, "{body}");
+    }
+
+    /// The same push, answered with its status code and JSON body, whatever they are.
+    pub async fn try_push_lines(
+        &self,
+        context: &pluginv2::PluginContext,
+        lines: &[Value],
+    ) -> (i32, Value) {
         let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
         let request = pluginv2::CallResourceRequest {
             plugin_context: Some(context.clone()),
@@ -159,12 +169,12 @@ impl PluginProcess {
             .unwrap()
             .into_inner();
         let response = stream.message().await.unwrap().unwrap();
-        assert_eq!(
+        (
             response.code,
-            200,
-            "{}",
-            String::from_utf8_lossy(&response.body)
-        );
+            serde_json::from_slice(&response.body).unwrap_or_else(|_| {
+                Value::String(String::from_utf8_lossy(&response.body).to_string())
+            }),
+        )
     }
 
     pub async fn stream(&self) -> pluginv2::stream_client::StreamClient<Channel> {
@@ -275,10 +285,218 @@ pub fn raw_query(ref_id: &str, json: Vec<u8>, from_ms: i64, to_ms: i64) -> plugi
     }
 }
 
-/// A small, fixed data set: 24 rows over two days, two brands, three regions, half scored.
-pub async fn fixture_db(dir: &Path) -> PathBuf {
-    let path = dir.join("fixture.db");
-    let store = SqliteStore::open(&path).await.expect("open fixture db");
+/// The record store a test runs on: the tests that take one run the same body on each
+/// (`on_both_stores!`), so a plugin on PostgreSQL answers as one on SQLite does (issue 13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+/// An empty or fixture-filled store of one test, and the data source settings that name it.
+pub struct TestStore {
+    pub kind: StoreKind,
+    /// The SQLite file; on PostgreSQL, a path that is never opened.
+    pub sqlite_path: PathBuf,
+    /// The PostgreSQL database's superuser URL, password included.
+    pub postgres_url: Option<String>,
+}
+
+impl TestStore {
+    /// An empty store: a file name in `dir`, or a fresh database on the test cluster
+    /// (`PULSO_TEST_POSTGRES_URL`) named after `test`.
+    pub async fn empty(kind: StoreKind, dir: &Path, test: &str) -> Self {
+        let postgres_url = match kind {
+            StoreKind::Sqlite => None,
+            StoreKind::Postgres => Some(pulso_testkit::postgres::fresh_database(test).await),
+        };
+        Self {
+            kind,
+            sqlite_path: dir.join(format!("{test}.db")),
+            postgres_url,
+        }
+    }
+
+    /// [`fill_fixture`]'s 24 rows in a store of `kind`.
+    pub async fn fixture(kind: StoreKind, dir: &Path, test: &str) -> Self {
+        let store = Self::empty(kind, dir, test).await;
+        let writer = store.open().await;
+        fill_fixture(writer.as_ref()).await;
+        store
+    }
+
+    /// [`demo_db`]'s rows (`pulso demo --no-score`, ending at [`demo_end_ms`]) in a store of
+    /// `kind`: on PostgreSQL through `--postgres-url`, its password in `PGPASSWORD`.
+    pub async fn demo(kind: StoreKind, dir: &Path, test: &str, rows: usize) -> Self {
+        let store = Self::empty(kind, dir, test).await;
+        let rows = rows.to_string();
+        let args = ["--rows", rows.as_str(), "--no-score"];
+        match &store.postgres_url {
+            None => run_demo(&store.sqlite_path, &args),
+            Some(url) => {
+                let (without_password, password) = pulso_testkit::postgres::split_password(url);
+                let mut command = Command::new(env!("CARGO_BIN_EXE_pulso"));
+                command
+                    .args(["demo", "--postgres-url", &without_password])
+                    .args(["--postgres-ssl-mode", "disable"])
+                    .env("PGPASSWORD", password);
+                run_demo_command(command, &args);
+            }
+        }
+        store
+    }
+
+    /// A connection of the store's own driver, outside the plugin and the store.
+    async fn raw(&self) -> RawConnection {
+        use sqlx::Connection;
+        match &self.postgres_url {
+            None => RawConnection::Sqlite(
+                sqlx::SqliteConnection::connect(&format!(
+                    "sqlite://{}",
+                    self.sqlite_path.display()
+                ))
+                .await
+                .expect("open the test's SQLite file"),
+            ),
+            Some(url) => RawConnection::Postgres(
+                sqlx::PgConnection::connect(url)
+                    .await
+                    .expect("connect to the test's PostgreSQL database"),
+            ),
+        }
+    }
+
+    /// Runs SQL in the store's own dialect (one or more statements).
+    pub async fn execute(&self, sql: &str) {
+        match self.raw().await {
+            RawConnection::Sqlite(mut c) => sqlx::raw_sql(sql).execute(&mut c).await.map(drop),
+            RawConnection::Postgres(mut c) => sqlx::raw_sql(sql).execute(&mut c).await.map(drop),
+        }
+        .expect(sql)
+    }
+
+    /// The one number a `SELECT COUNT(*) …` in the store's own dialect returns.
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self.raw().await {
+            RawConnection::Sqlite(mut c) => sqlx::query_scalar(sql).fetch_one(&mut c).await,
+            RawConnection::Postgres(mut c) => sqlx::query_scalar(sql).fetch_one(&mut c).await,
+        }
+        .expect(sql)
+    }
+
+    /// Every row's id and text, by id.
+    pub async fn id_text_rows(&self) -> Vec<(i64, String)> {
+        let sql = "SELECT id, text FROM feedback ORDER BY id";
+        match self.raw().await {
+            RawConnection::Sqlite(mut c) => sqlx::query_as(sql).fetch_all(&mut c).await,
+            RawConnection::Postgres(mut c) => sqlx::query_as(sql).fetch_all(&mut c).await,
+        }
+        .expect(sql)
+    }
+
+    /// Opens the store itself, as another process writing to it would.
+    pub async fn open(&self) -> Box<dyn RecordStore> {
+        match &self.postgres_url {
+            None => Box::new(
+                SqliteStore::open(&self.sqlite_path)
+                    .await
+                    .expect("open the test's SQLite file"),
+            ),
+            Some(url) => Box::new(
+                pulso_postgres::PostgresStore::connect(&pulso_postgres::PostgresConfig {
+                    url: url.clone(),
+                    password: None,
+                    ssl_mode: Some("disable".to_string()),
+                    pool_size: 2,
+                })
+                .await
+                .expect("connect to the test's PostgreSQL database"),
+            ),
+        }
+    }
+
+    pub fn context(&self, role: &str) -> pluginv2::PluginContext {
+        self.context_with_model(role, Path::new(NO_MODEL))
+    }
+
+    /// The data source settings as Grafana sends them: on PostgreSQL the URL in jsonData
+    /// without its password, which travels in the decrypted secure settings.
+    pub fn context_with_model(&self, role: &str, model_dir: &Path) -> pluginv2::PluginContext {
+        let mut context = context_with_model(&self.sqlite_path, role, model_dir);
+        if let Some(url) = &self.postgres_url {
+            let (without_password, password) = pulso_testkit::postgres::split_password(url);
+            let settings = context.data_source_instance_settings.as_mut().unwrap();
+            settings.json_data = serde_json::to_vec(&json!({
+                "storage": "postgres",
+                "postgresUrl": without_password,
+                "postgresSslMode": "disable",
+                "modelPath": model_dir,
+            }))
+            .unwrap();
+            settings.decrypted_secure_json_data =
+                [("postgresPassword".to_string(), password)].into();
+        }
+        context
+    }
+
+    /// [`assert_golden`], except that on PostgreSQL the statement in `executedQueryString` is
+    /// in its own dialect: it must be there, and everything else must match.
+    pub fn assert_golden(&self, name: &str, actual: &Value) {
+        if self.kind == StoreKind::Sqlite {
+            return assert_golden(name, actual);
+        }
+        let path = golden_path(name);
+        let mut expected: Value = serde_json::from_str(
+            &std::fs::read_to_string(&path)
+                .unwrap_or_else(|_| panic!("missing golden file {}", path.display())),
+        )
+        .unwrap();
+        let mut actual = actual.clone();
+        let statement = |frame: &mut Value| frame["meta"]["executedQueryString"].take();
+        let (theirs, ours) = (statement(&mut expected), statement(&mut actual));
+        assert_eq!(
+            theirs.is_string(),
+            ours.is_string(),
+            "{name}: executedQueryString"
+        );
+        assert_eq!(
+            actual,
+            expected,
+            "{name} on PostgreSQL differs from golden file {}",
+            path.display()
+        );
+    }
+}
+
+enum RawConnection {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+/// `on_both_stores!(test_a, test_b)`: for each `async fn test_a(store: StoreKind)`, the tests
+/// `test_a::sqlite` and `test_a::postgres`.
+macro_rules! on_both_stores {
+    ($($test:ident),+ $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$test(crate::common::StoreKind::Sqlite).await
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    super::$test(crate::common::StoreKind::Postgres).await
+                }
+            }
+        )+
+    };
+}
+pub(crate) use on_both_stores;
+
+/// A small, fixed data set: 24 rows over two days, two brands, three regions, half scored,
+/// each scored row's aspects, and their model made the active one.
+pub async fn fill_fixture(store: &dyn FeedbackWriter) {
     let brands = ["Brasa Norte", "Mar Azul"];
     let regions = ["Lima", "Arequipa", "Cusco"];
     let texts = [
@@ -357,7 +575,6 @@ pub async fn fixture_db(dir: &Path) -> PathBuf {
         .set_active_model("fixture-model")
         .await
         .expect("activate model");
-    path
 }
 
 /// Decodes one Arrow IPC frame into JSON: schema metadata, fields with types, labels, values.
@@ -430,11 +647,15 @@ fn array_values(array: &dyn Array) -> Vec<Value> {
     }
 }
 
+fn golden_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.json"))
+}
+
 /// Compares with `tests/golden/<name>.json`; `UPDATE_GOLDEN=1` rewrites the file instead.
 pub fn assert_golden(name: &str, actual: &Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(format!("{name}.json"));
+    let path = golden_path(name);
     let rendered = serde_json::to_string_pretty(actual).unwrap() + "\n";
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, rendered).expect("write golden file");
@@ -487,10 +708,14 @@ pub fn demo_db(dir: &Path, rows: usize) -> PathBuf {
 
 /// `pulso demo --db <path> --end <the pinned end> <args>`, which must succeed.
 pub fn run_demo(path: &Path, args: &[&str]) {
-    let output = Command::new(env!("CARGO_BIN_EXE_pulso"))
-        .arg("demo")
-        .arg("--db")
-        .arg(path)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pulso"));
+    command.arg("demo").arg("--db").arg(path);
+    run_demo_command(command, args);
+}
+
+/// `command` (`pulso demo` and where to write) with `--end <the pinned end> <args>`.
+fn run_demo_command(mut command: Command, args: &[&str]) {
+    let output = command
         .args(["--end", &demo_end_arg()])
         .args(args)
         .env("RUST_LOG", "warn")

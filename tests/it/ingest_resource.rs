@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{context, decode_frame, query, PluginProcess};
+use crate::common::{
+    context, decode_frame, on_both_stores, query, PluginProcess, StoreKind, TestStore,
+};
 use grafana_plugin_sdk::pluginv2;
 use serde_json::{json, Value};
 use tonic::transport::Channel;
@@ -33,12 +35,12 @@ fn planted_pii() -> Vec<String> {
 
 async fn post(
     client: &mut Client,
-    db: &Path,
+    store: &TestStore,
     role: &str,
     url: &str,
     body: Vec<u8>,
 ) -> (i32, Value) {
-    post_as(client, context(db, role), url, body).await
+    post_as(client, store.context(role), url, body).await
 }
 
 async fn post_as(
@@ -64,12 +66,12 @@ async fn post_as(
     )
 }
 
-async fn mentions(plugin: &PluginProcess, db: &Path, search: &str) -> Value {
+async fn mentions(plugin: &PluginProcess, store: &TestStore, search: &str) -> Value {
     let response = plugin
         .data()
         .await
         .query_data(pluginv2::QueryDataRequest {
-            plugin_context: Some(context(db, "Viewer")),
+            plugin_context: Some(store.context("Viewer")),
             headers: HashMap::new(),
             queries: vec![query(
                 "A",
@@ -84,16 +86,20 @@ async fn mentions(plugin: &PluginProcess, db: &Path, search: &str) -> Value {
     decode_frame(&response.responses["A"].frames[0])
 }
 
-#[tokio::test]
-async fn editors_push_samples_and_viewers_are_refused() {
+async fn editors_push_samples_and_viewers_are_refused(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("pulso.db");
+    let store = TestStore::empty(
+        kind,
+        dir.path(),
+        "editors_push_samples_and_viewers_are_refused",
+    )
+    .await;
     let mut plugin = PluginProcess::start();
     let mut client = plugin.resource().await;
 
     let (code, report) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?source_type=review",
         sample("resenas.ndjson"),
@@ -112,7 +118,7 @@ async fn editors_push_samples_and_viewers_are_refused() {
     assert_eq!(report["committed"], json!(true));
     let (code, report) = post(
         &mut client,
-        &db,
+        &store,
         "Admin",
         "feedback?source_type=social&redact_handles=true",
         sample("social.ndjson"),
@@ -127,7 +133,7 @@ async fn editors_push_samples_and_viewers_are_refused() {
     // Sending the same body again stores nothing new.
     let (code, report) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?source_type=review",
         sample("resenas.ndjson"),
@@ -143,7 +149,7 @@ async fn editors_push_samples_and_viewers_are_refused() {
     for role in ["Viewer", "None", ""] {
         let (code, body) = post(
             &mut client,
-            &db,
+            &store,
             role,
             "feedback?source_type=review",
             sample("resenas.ndjson"),
@@ -157,7 +163,7 @@ async fn editors_push_samples_and_viewers_are_refused() {
     }
 
     // The pushed rows are queryable, redacted.
-    let frame = mentions(&plugin, &db, "").await;
+    let frame = mentions(&plugin, &store, "").await;
     let texts = frame["fields"][2]["values"].as_array().unwrap();
     assert_eq!(texts.len(), 50);
     let all_text = serde_json::to_string(&frame).unwrap();
@@ -167,7 +173,21 @@ async fn editors_push_samples_and_viewers_are_refused() {
             "{literal} served in a mentions frame"
         );
     }
-    // Nothing personal in any file SQLite wrote (database, WAL, shared memory).
+    // Nothing personal in any file SQLite wrote (database, WAL, shared memory); on PostgreSQL
+    // the folder stays empty and the rows are checked in the database.
+    if kind == StoreKind::Postgres {
+        for literal in planted_pii() {
+            let sql = format!(
+                "SELECT COUNT(*) FROM feedback WHERE strpos(lower(text || ' ' || external_id), lower('{}')) > 0",
+                literal.replace('\'', "''")
+            );
+            assert_eq!(
+                store.count(&sql).await,
+                0,
+                "{literal:?} stored in PostgreSQL"
+            );
+        }
+    }
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let path = entry.unwrap().path();
         let haystack = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).to_lowercase();
@@ -202,10 +222,14 @@ async fn editors_push_samples_and_viewers_are_refused() {
     assert!(plugin.is_alive());
 }
 
-#[tokio::test]
-async fn bad_requests_get_clear_errors_and_store_nothing() {
+async fn bad_requests_get_clear_errors_and_store_nothing(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("pulso.db");
+    let store = TestStore::empty(
+        kind,
+        dir.path(),
+        "bad_requests_get_clear_errors_and_store_nothing",
+    )
+    .await;
     let mut plugin = PluginProcess::start();
     let mut client = plugin.resource().await;
 
@@ -213,7 +237,7 @@ async fn bad_requests_get_clear_errors_and_store_nothing() {
     let big = vec![b' '; 3 * 1024 * 1024 + 1];
     let (code, body) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?source_type=social&platform=x",
         big,
@@ -230,7 +254,7 @@ async fn bad_requests_get_clear_errors_and_store_nothing() {
 
     let (code, body) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?source_type=social&platform=x",
         b"".to_vec(),
@@ -243,7 +267,7 @@ async fn bad_requests_get_clear_errors_and_store_nothing() {
 
     let (code, body) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?colour=blue",
         b"[]".to_vec(),
@@ -259,7 +283,7 @@ async fn bad_requests_get_clear_errors_and_store_nothing() {
     let body = br#"[{"text": "uno", "id": "1"}, {"text": "dos" "id": "2"}]"#.to_vec();
     let (code, answer) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?source_type=social&platform=x",
         body,
@@ -278,7 +302,7 @@ async fn bad_requests_get_clear_errors_and_store_nothing() {
     let body = b"{\"id\": \"1\", \"text\": \"rico\"}\n{\"id\": \"2\", \"text\": \"feo\", \"created_at\": \"31/02/2025\"}\n".to_vec();
     let (code, report) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?source_type=social&platform=x&strict=true",
         body.clone(),
@@ -303,7 +327,7 @@ async fn bad_requests_get_clear_errors_and_store_nothing() {
     // Without strict the good row is stored and stamped with the time it arrived.
     let (code, report) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?source_type=social&platform=x",
         body,
@@ -316,7 +340,7 @@ async fn bad_requests_get_clear_errors_and_store_nothing() {
 
     let (code, _) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "dimensions/region",
         b"".to_vec(),
@@ -326,38 +350,48 @@ async fn bad_requests_get_clear_errors_and_store_nothing() {
     assert!(plugin.is_alive());
 }
 
-#[tokio::test]
-async fn a_store_failure_mid_request_leaves_no_rows() {
+async fn a_store_failure_mid_request_leaves_no_rows(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("pulso.db");
+    let store = TestStore::empty(
+        kind,
+        dir.path(),
+        "a_store_failure_mid_request_leaves_no_rows",
+    )
+    .await;
     let plugin = PluginProcess::start();
     let mut client = plugin.resource().await;
     let (code, _) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?source_type=social&platform=seed",
         b"{\"text\": \"hola\"}".to_vec(),
     )
     .await;
     assert_eq!(code, 200);
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
-    sqlx::query(
-        "CREATE TRIGGER forced_failure BEFORE INSERT ON feedback WHEN NEW.external_id = 'p-2500' \
-         BEGIN SELECT RAISE(ABORT, 'forced failure for the atomicity test'); END",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    store
+        .execute(match kind {
+            StoreKind::Sqlite => {
+                "CREATE TRIGGER forced_failure BEFORE INSERT ON feedback \
+                 WHEN NEW.external_id = 'p-2500' \
+                 BEGIN SELECT RAISE(ABORT, 'forced failure for the atomicity test'); END"
+            }
+            StoreKind::Postgres => {
+                "CREATE FUNCTION forced_failure() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.external_id = 'p-2500' THEN \
+                 RAISE EXCEPTION 'forced failure for the atomicity test'; END IF; \
+                 RETURN NEW; END $$; \
+                 CREATE TRIGGER forced_failure BEFORE INSERT ON feedback \
+                 FOR EACH ROW EXECUTE FUNCTION forced_failure()"
+            }
+        })
+        .await;
     let body: String = (1..=4_000)
         .map(|i| format!("{{\"id\": \"p-{i}\", \"text\": \"mensaje {i}\"}}\n"))
         .collect();
     let (code, answer) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?source_type=social&platform=push",
         body.into_bytes(),
@@ -371,17 +405,16 @@ async fn a_store_failure_mid_request_leaves_no_rows() {
             .contains("nothing from this input was stored"),
         "{answer}"
     );
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE platform = 'push'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let stored = store
+        .count("SELECT COUNT(*) FROM feedback WHERE platform = 'push'")
+        .await;
     assert_eq!(stored, 0);
 }
 
 /// Pushes `body` twice, a few milliseconds apart: stored the first time, a duplicate the second.
-async fn push_twice(client: &mut Client, db: &Path, body: &[u8]) {
+async fn push_twice(client: &mut Client, store: &TestStore, body: &[u8]) {
     for (stored, duplicates) in [(1, 0), (0, 1)] {
-        let (code, report) = post(client, db, "Editor", "feedback", body.to_vec()).await;
+        let (code, report) = post(client, store, "Editor", "feedback", body.to_vec()).await;
         assert_eq!(code, 200, "{report}");
         assert_eq!(
             (report["stored"].clone(), report["duplicates"].clone()),
@@ -394,10 +427,14 @@ async fn push_twice(client: &mut Client, db: &Path, body: &[u8]) {
 
 /// A body written with the query API's names (`sourceType`, `externalId`) is understood, and its
 /// id deduplicates a second push of the same mention.
-#[tokio::test]
-async fn pushes_accept_the_query_api_camel_case_names() {
+async fn pushes_accept_the_query_api_camel_case_names(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("pulso.db");
+    let store = TestStore::empty(
+        kind,
+        dir.path(),
+        "pushes_accept_the_query_api_camel_case_names",
+    )
+    .await;
     let plugin = PluginProcess::start();
     let mut client = plugin.resource().await;
     let body = serde_json::to_vec(&json!([{
@@ -408,7 +445,7 @@ async fn pushes_accept_the_query_api_camel_case_names() {
         "eventTime": "2026-12-01T20:00:00Z"
     }]))
     .unwrap();
-    push_twice(&mut client, &db, &body).await;
+    push_twice(&mut client, &store, &body).await;
     // Without an id or a time, the mention is stamped on arrival, but arriving again does not
     // make it another mention.
     let bare = serde_json::to_vec(&json!([{
@@ -417,8 +454,8 @@ async fn pushes_accept_the_query_api_camel_case_names() {
         "text": "Sin id ni fecha: el ají de gallina llegó tibio"
     }]))
     .unwrap();
-    push_twice(&mut client, &db, &bare).await;
-    let frame = mentions(&plugin, &db, "lomo saltado").await;
+    push_twice(&mut client, &store, &bare).await;
+    let frame = mentions(&plugin, &store, "lomo saltado").await;
     let text = frame.to_string();
     assert!(text.contains("\"social\""), "{text}");
     assert!(text.contains("1796155200000"), "eventTime not read: {text}");
@@ -540,12 +577,13 @@ async fn backup(from: &Path, to: &Path) {
 #[tokio::test]
 async fn a_deleted_or_replaced_database_is_noticed() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("pulso.db");
+    let store = TestStore::empty(StoreKind::Sqlite, dir.path(), "pulso").await;
+    let db = store.sqlite_path.clone();
     let plugin = PluginProcess::start();
     let mut client = plugin.resource().await;
     let (code, report) = post(
         &mut client,
-        &db,
+        &store,
         "Editor",
         "feedback?source_type=review",
         sample("resenas.ndjson"),
@@ -553,7 +591,7 @@ async fn a_deleted_or_replaced_database_is_noticed() {
     .await;
     assert_eq!(code, 200, "{report}");
     let search = |frame: Value| frame.to_string();
-    assert!(search(mentions(&plugin, &db, "").await).contains("\"review\""));
+    assert!(search(mentions(&plugin, &store, "").await).contains("\"review\""));
     let saved = dir.path().join("saved.db");
     backup(&db, &saved).await;
 
@@ -592,7 +630,7 @@ async fn a_deleted_or_replaced_database_is_noticed() {
 
     // Put back: served again, with its rows.
     std::fs::copy(&saved, &db).unwrap();
-    assert!(search(mentions(&plugin, &db, "").await).contains("\"review\""));
+    assert!(search(mentions(&plugin, &store, "").await).contains("\"review\""));
 
     // Replaced by another (empty) Pulso database: its content is what is served.
     let empty = dir.path().join("empty.db");
@@ -602,5 +640,12 @@ async fn a_deleted_or_replaced_database_is_noticed() {
         .close()
         .await;
     std::fs::rename(&empty, &db).unwrap();
-    assert!(!search(mentions(&plugin, &db, "").await).contains("\"review\""));
+    assert!(!search(mentions(&plugin, &store, "").await).contains("\"review\""));
 }
+
+on_both_stores!(
+    editors_push_samples_and_viewers_are_refused,
+    bad_requests_get_clear_errors_and_store_nothing,
+    a_store_failure_mid_request_leaves_no_rows,
+    pushes_accept_the_query_api_camel_case_names,
+);

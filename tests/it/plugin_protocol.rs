@@ -62,10 +62,9 @@ async fn handshake_and_grpc_health() {
     }
 }
 
-#[tokio::test]
-async fn golden_frames_for_every_query_type() {
+async fn golden_frames_for_every_query_type(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = fixture_db(dir.path()).await;
+    let store = TestStore::fixture(kind, dir.path(), "golden_frames_for_every_query_type").await;
     let plugin = PluginProcess::start();
     let cases = [
         (
@@ -107,7 +106,7 @@ async fn golden_frames_for_every_query_type() {
         .iter()
         .map(|(name, model)| query(name, model.clone(), FROM, TO))
         .collect();
-    let responses = ask(&plugin, context(&db, "Admin"), queries).await;
+    let responses = ask(&plugin, store.context("Admin"), queries).await;
     for (name, _) in &cases {
         let frame = only_frame(&responses[*name]);
         assert_eq!(frame["refId"], json!(name));
@@ -117,18 +116,22 @@ async fn golden_frames_for_every_query_type() {
                 .is_some_and(|s| !s.is_empty()),
             "{name}: executedQueryString"
         );
-        assert_golden(name, &frame);
+        store.assert_golden(name, &frame);
     }
 }
 
-#[tokio::test]
-async fn timeseries_shape_matches_the_dataplane_contract() {
+async fn timeseries_shape_matches_the_dataplane_contract(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = fixture_db(dir.path()).await;
+    let store = TestStore::fixture(
+        kind,
+        dir.path(),
+        "timeseries_shape_matches_the_dataplane_contract",
+    )
+    .await;
     let plugin = PluginProcess::start();
     let responses = ask(
         &plugin,
-        context(&db, "Viewer"),
+        store.context("Viewer"),
         vec![
             query(
                 "A",
@@ -182,10 +185,9 @@ async fn timeseries_shape_matches_the_dataplane_contract() {
     assert!(frame["meta"]["notices"].is_null(), "volume needs no scores");
 }
 
-#[tokio::test]
-async fn bad_queries_fail_alone() {
+async fn bad_queries_fail_alone(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = fixture_db(dir.path()).await;
+    let store = TestStore::fixture(kind, dir.path(), "bad_queries_fail_alone").await;
     let mut plugin = PluginProcess::start();
     let injection = "'; DROP TABLE feedback; --";
     let queries = vec![
@@ -245,7 +247,7 @@ async fn bad_queries_fail_alone() {
         },
         query("absurd_time", json!({"queryType": "mentions"}), 0, i64::MAX),
     ];
-    let responses = ask(&plugin, context(&db, "Editor"), queries).await;
+    let responses = ask(&plugin, store.context("Editor"), queries).await;
     assert_eq!(responses.len(), 12);
     let expect_error = |ref_id: &str, needles: &[&str]| {
         let r = &responses[ref_id];
@@ -303,7 +305,7 @@ async fn bad_queries_fail_alone() {
     // The table is still there and the plugin still runs.
     let again = ask(
         &plugin,
-        context(&db, "Editor"),
+        store.context("Editor"),
         vec![query(
             "again",
             json!({"queryType": "distribution"}),
@@ -325,21 +327,25 @@ async fn bad_queries_fail_alone() {
     assert!(plugin.is_alive());
 }
 
-#[tokio::test]
-async fn users_without_a_basic_role_and_missing_settings() {
+async fn users_without_a_basic_role_and_missing_settings(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = fixture_db(dir.path()).await;
+    let store = TestStore::fixture(
+        kind,
+        dir.path(),
+        "users_without_a_basic_role_and_missing_settings",
+    )
+    .await;
     let plugin = PluginProcess::start();
     // Grafana's "No basic role" users reach the plugin only once Grafana has authorised them.
     let responses = ask(
         &plugin,
-        context(&db, "None"),
+        store.context("None"),
         vec![query("A", json!({"queryType": "distribution"}), FROM, TO)],
     )
     .await;
     only_frame(&responses["A"]);
 
-    let mut no_settings = context(&db, "Admin");
+    let mut no_settings = store.context("Admin");
     no_settings.data_source_instance_settings = None;
     let responses = ask(
         &plugin,
@@ -350,7 +356,7 @@ async fn users_without_a_basic_role_and_missing_settings() {
     assert_eq!(responses["A"].status, 400);
     assert!(responses["A"].error.contains("no data source settings"));
 
-    let mut bad_path = context(&db, "Admin");
+    let mut bad_path = store.context("Admin");
     bad_path
         .data_source_instance_settings
         .as_mut()
@@ -371,15 +377,19 @@ async fn users_without_a_basic_role_and_missing_settings() {
     );
 }
 
-#[tokio::test]
-async fn check_health_reports_counts_and_says_what_to_fix() {
+async fn check_health_reports_counts_and_says_what_to_fix(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = fixture_db(dir.path()).await;
+    let store = TestStore::fixture(
+        kind,
+        dir.path(),
+        "check_health_reports_counts_and_says_what_to_fix",
+    )
+    .await;
     let plugin = PluginProcess::start();
     let mut diagnostics = plugin.diagnostics().await;
     let ok = diagnostics
         .check_health(pluginv2::CheckHealthRequest {
-            plugin_context: Some(context(&db, "Admin")),
+            plugin_context: Some(store.context("Admin")),
             headers: HashMap::new(),
         })
         .await
@@ -455,12 +465,12 @@ async fn check_health_reports_counts_and_says_what_to_fix() {
 
 async fn call(
     client: &mut pluginv2::resource_client::ResourceClient<tonic::transport::Channel>,
-    db: &std::path::Path,
+    store: &TestStore,
     path: &str,
     method: &str,
 ) -> (i32, Value) {
     let request = pluginv2::CallResourceRequest {
-        plugin_context: Some(context(db, "Viewer")),
+        plugin_context: Some(store.context("Viewer")),
         path: path.to_string(),
         method: method.to_string(),
         url: path.to_string(),
@@ -474,24 +484,23 @@ async fn call(
     )
 }
 
-#[tokio::test]
-async fn resources_serve_dimension_values() {
+async fn resources_serve_dimension_values(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = fixture_db(dir.path()).await;
+    let store = TestStore::fixture(kind, dir.path(), "resources_serve_dimension_values").await;
     let plugin = PluginProcess::start();
     let mut resource = plugin.resource().await;
-    let (code, body) = call(&mut resource, &db, "dimensions/region", "GET").await;
+    let (code, body) = call(&mut resource, &store, "dimensions/region", "GET").await;
     assert_eq!(code, 200);
     assert_eq!(
         body,
         json!([{"text": "Arequipa", "value": "Arequipa"}, {"text": "Cusco", "value": "Cusco"}, {"text": "Lima", "value": "Lima"}])
     );
-    let (code, body) = call(&mut resource, &db, "dimensions", "GET").await;
+    let (code, body) = call(&mut resource, &store, "dimensions", "GET").await;
     assert_eq!((code, body[0].clone()), (200, json!("sourceType")));
-    let (code, body) = call(&mut resource, &db, "dimensions/colour", "GET").await;
+    let (code, body) = call(&mut resource, &store, "dimensions/colour", "GET").await;
     assert_eq!(code, 404);
     assert!(body["error"].as_str().unwrap().contains("\"colour\""));
-    let (code, _) = call(&mut resource, &db, "dimensions/region", "POST").await;
+    let (code, _) = call(&mut resource, &store, "dimensions/region", "POST").await;
     assert_eq!(code, 405);
 }
 
@@ -525,10 +534,10 @@ async fn grafana_shutdown_request_stops_the_plugin_promptly() {
 
 /// A request over gRPC's default 4 MiB still reaches the plugin: an oversized query gets its
 /// own 400 while the others are answered, and an oversized push its 413.
-#[tokio::test]
-async fn oversized_queries_and_bodies_fail_alone() {
+async fn oversized_queries_and_bodies_fail_alone(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = fixture_db(dir.path()).await;
+    let store =
+        TestStore::fixture(kind, dir.path(), "oversized_queries_and_bodies_fail_alone").await;
     let plugin = PluginProcess::start();
     let huge = format!(
         r#"{{"queryType":"mentions","search":"x","padding":"{}"}}"#,
@@ -536,7 +545,7 @@ async fn oversized_queries_and_bodies_fail_alone() {
     );
     let responses = ask(
         &plugin,
-        context(&db, "Viewer"),
+        store.context("Viewer"),
         vec![
             query("good", json!({"queryType": "distribution"}), FROM, TO),
             raw_query("huge", huge.into_bytes(), FROM, TO),
@@ -556,7 +565,7 @@ async fn oversized_queries_and_bodies_fail_alone() {
     let (code, body) = {
         let mut client = plugin.resource().await;
         let request = pluginv2::CallResourceRequest {
-            plugin_context: Some(context(&db, "Editor")),
+            plugin_context: Some(store.context("Editor")),
             path: "feedback".to_string(),
             method: "POST".to_string(),
             url: "feedback".to_string(),
@@ -572,3 +581,13 @@ async fn oversized_queries_and_bodies_fail_alone() {
     };
     assert_eq!(code, 413, "{body}");
 }
+
+on_both_stores!(
+    golden_frames_for_every_query_type,
+    timeseries_shape_matches_the_dataplane_contract,
+    bad_queries_fail_alone,
+    users_without_a_basic_role_and_missing_settings,
+    check_health_reports_counts_and_says_what_to_fix,
+    resources_serve_dimension_values,
+    oversized_queries_and_bodies_fail_alone,
+);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 use grafana_plugin_sdk::pluginv2::{self, check_health_response::HealthStatus};
 use pulso_postgres::{PostgresConfig, PostgresStore};
-use pulso_testkit::postgres::fresh_database;
+use pulso_testkit::postgres::{fresh_database, split_password};
 use serde_json::{json, Value};
 
 /// A scorer's claim on its rows expires this soon here (30 s by default), so the rows of the
@@ -18,18 +18,12 @@ const CLAIM_SECONDS: &str = "3";
 /// `postgres://user:password@host/db` as Grafana would hold it: the URL without the password
 /// in jsonData, the password in the decrypted secure settings.
 fn postgres_context(url: &str, model: &Path) -> pluginv2::PluginContext {
-    let (without_password, password) = split_password(url);
-    let mut context = context_with_model(Path::new("/unused.db"), "Editor", model);
-    let settings = context.data_source_instance_settings.as_mut().unwrap();
-    settings.json_data = serde_json::to_vec(&json!({
-        "storage": "postgres",
-        "postgresUrl": without_password,
-        "postgresSslMode": "disable",
-        "modelPath": model,
-    }))
-    .unwrap();
-    settings.decrypted_secure_json_data = [("postgresPassword".to_string(), password)].into();
-    context
+    let store = TestStore {
+        kind: StoreKind::Postgres,
+        sqlite_path: "/unused.db".into(),
+        postgres_url: Some(url.to_string()),
+    };
+    store.context_with_model("Editor", model)
 }
 
 async fn health(plugin: &PluginProcess, context: &pluginv2::PluginContext) -> (i32, String, Value) {
@@ -205,14 +199,6 @@ async fn plugin_processes_sharing_postgres_score_each_row_once_even_when_one_die
     assert_eq!(details["feedbackRows"], 800 + imported);
 }
 
-/// `postgres://user:password@rest` as the URL without the password, and the password.
-fn split_password(url: &str) -> (String, String) {
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let (user_info, host) = rest.split_once('@').unwrap();
-    let (user, password) = user_info.split_once(':').unwrap();
-    (format!("{scheme}://{user}@{host}"), password.to_string())
-}
-
 /// PostgreSQL restarted under a running plugin: queries answer again without the settings being
 /// saved again, and a push afterwards is stored whole.
 #[tokio::test]
@@ -246,4 +232,78 @@ async fn after_a_postgres_restart_queries_and_pushes_succeed_without_new_setting
     push(&plugin, &context, "s", 10).await;
     let later = query_data(&plugin, context.clone(), mentions()).await;
     assert_eq!(rows(&later["M"]), 30, "{}", later["M"].error);
+}
+
+/// Text that does not compress, so each row takes its own room on disk.
+fn noise(seed: u64, words: usize) -> String {
+    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    (0..words)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            format!("{:x}", state >> 20)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// PostgreSQL's data volume fills up under a running plugin: the push that meets it is refused
+/// whole with 503, health names the full disk and says what to do, and once space is freed
+/// pushes are stored and health no longer names it.
+#[tokio::test]
+async fn a_full_disk_is_named_in_health_and_refuses_pushes_whole() {
+    let disk = pulso_testkit::postgres::SmallDisk::create("full_disk", 16).await;
+    let plugin = PluginProcess::start();
+    let context = postgres_context(&disk.url, Path::new(NO_MODEL));
+    let store = PostgresStore::connect(&PostgresConfig {
+        url: disk.url.clone(),
+        password: None,
+        ssl_mode: Some("disable".to_string()),
+        pool_size: 2,
+    })
+    .await
+    .unwrap();
+    let rows = || async {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM feedback")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        count
+    };
+    let mut stored = 0;
+    let mut refused = None;
+    for round in 0..200u64 {
+        let lines: Vec<Value> = (0..200u64)
+            .map(|i| json!({"id": format!("fill-{round}-{i}"), "text": noise(round * 1_000 + i, 300)}))
+            .collect();
+        let (code, body) = plugin.try_push_lines(&context, &lines).await;
+        if code != 200 {
+            refused = Some((code, body));
+            break;
+        }
+        stored += body["stored"].as_i64().unwrap();
+    }
+    let (code, body) = refused.expect("16 MB never filled up");
+    assert_eq!(code, 503, "{body}");
+    assert!(body.to_string().contains("out of disk space"), "{body}");
+    assert_eq!(rows().await, stored, "the refused push left rows behind");
+
+    let (status, message, _) = health(&plugin, &context).await;
+    assert_eq!(status, HealthStatus::Error as i32, "{message}");
+    assert!(
+        message.contains("out of disk space") && message.contains("Free space"),
+        "{message}"
+    );
+
+    disk.resize(64);
+    let lines: Vec<Value> = (0..20).map(|i| mention("after", i)).collect();
+    plugin.push_lines(&context, &lines).await;
+    assert_eq!(rows().await, stored + 20);
+    let (_, message, details) = health(&plugin, &context).await;
+    assert!(!message.contains("disk space"), "{message}");
+    assert_eq!(details["feedbackRows"], stored + 20, "{message}");
+    store.close().await;
+    drop(plugin);
+    disk.remove().await;
 }

@@ -22,8 +22,7 @@ use crate::common::*;
 use grafana_plugin_sdk::pluginv2;
 use pulso_core::analysis::aspects::aspects_of;
 use pulso_core::analysis::Label;
-use pulso_sqlite::SqliteStore;
-use pulso_store::{FeedbackWriter, NewAspectScore, NewScore};
+use pulso_store::{NewAspectScore, NewScore};
 use serde_json::{json, Map, Value};
 
 /// Where docker-compose mounts this repository's `provisioning/` folder in Grafana.
@@ -2441,12 +2440,9 @@ fn expect_rows(target: &Value, frames: &[Frame], scored: bool) -> Result<(), Str
 /// with 0.8 confidence, and an emotion in turn), so sentiment panels have figures and the unscored notice still shows;
 /// each scored row also gets made-up sentiment for the aspects its text names (the lexicon's
 /// own aspects, labels turning with the aspect), so aspect panels have figures too.
-async fn score_most_rows(db: &Path) {
-    let store = SqliteStore::open(db).await.expect("open the demo database");
-    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, text FROM feedback ORDER BY id")
-        .fetch_all(store.pool())
-        .await
-        .expect("read the demo rows");
+async fn score_most_rows(demo: &TestStore) {
+    let rows = demo.id_text_rows().await;
+    let store = demo.open().await;
     assert_eq!(rows.len(), DEMO_ROWS, "demo rows");
     let scored: Vec<&(i64, String)> = rows.iter().filter(|(id, _)| id % 4 != 0).collect();
     let label = |n: i64| match n.rem_euclid(3) {
@@ -2729,21 +2725,20 @@ async fn run_dashboard(harness: &mut Harness, dashboard: &Dashboard, now: i64, a
 
 /// Every provisioned query, first on a demo database no model has scored (what a fresh install
 /// without a model has), then with three rows in four scored, through a fresh plugin process.
-#[tokio::test]
-async fn every_provisioned_query_runs_through_the_plugin() {
+async fn every_provisioned_query_runs_through_the_plugin(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = demo_db(dir.path(), DEMO_ROWS);
+    let demo = TestStore::demo(kind, dir.path(), "provisioned_queries", DEMO_ROWS).await;
     let dashboards = dashboards();
     let mut harness = Harness {
         plugin: PluginProcess::start(),
-        context: context(&db, "Viewer"),
+        context: demo.context("Viewer"),
         scored: false,
         problems: Vec::new(),
         queries_run: 0,
     };
     run_everything(&mut harness, &dashboards).await;
 
-    score_most_rows(&db).await;
+    score_most_rows(&demo).await;
     harness.plugin = PluginProcess::start();
     harness.scored = true;
     run_everything(&mut harness, &dashboards).await;
@@ -2775,3 +2770,5 @@ async fn every_provisioned_query_runs_through_the_plugin() {
         harness.queries_run
     );
 }
+
+on_both_stores!(every_provisioned_query_runs_through_the_plugin);

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use crate::common::{
-    context, decode_frame, demo_end_arg, demo_end_ms, query, query_data, PluginProcess,
+    context, decode_frame, demo_end_arg, demo_end_ms, on_both_stores, query, query_data,
+    PluginProcess, StoreKind, TestStore,
 };
 use serde_json::{json, Value};
 
@@ -168,12 +169,18 @@ async fn frames_of(
     from: i64,
     to: i64,
 ) -> Vec<Value> {
-    let responses = query_data(
-        plugin,
-        context(db, "Viewer"),
-        vec![query("A", json.clone(), from, to)],
-    )
-    .await;
+    frames_in(plugin, context(db, "Viewer"), json, from, to).await
+}
+
+/// One query's frames, through the data source `context` names.
+async fn frames_in(
+    plugin: &PluginProcess,
+    context: grafana_plugin_sdk::pluginv2::PluginContext,
+    json: Value,
+    from: i64,
+    to: i64,
+) -> Vec<Value> {
+    let responses = query_data(plugin, context, vec![query("A", json.clone(), from, to)]).await;
     let response = &responses["A"];
     assert!(response.error.is_empty(), "{json}: {}", response.error);
     response.frames.iter().map(|f| decode_frame(f)).collect()
@@ -459,10 +466,9 @@ const FIXTURE_BOTH_DAYS: (i64, i64) = (
 
 /// Eight complaints about cold chicken within two hours of day 2, on top of the fixture's
 /// steady two-hourly rows: a rising term, a spike and a driver for the golden frames.
-async fn plant_a_burst(db: &Path) {
-    use pulso_sqlite::SqliteStore;
-    use pulso_store::{FeedbackWriter, NewFeedback, SourceType};
-    let store = SqliteStore::open(db).await.unwrap();
+async fn plant_a_burst(store: &TestStore) {
+    use pulso_store::{NewFeedback, SourceType};
+    let store = store.open().await;
     let rows: Vec<NewFeedback> = (0..8)
         .map(|i| NewFeedback {
             source_type: SourceType::Delivery,
@@ -495,11 +501,11 @@ async fn plant_a_burst(db: &Path) {
     store.insert_feedback(&rows).await.unwrap();
 }
 
-#[tokio::test]
-async fn golden_frames_for_the_trend_query_types() {
+async fn golden_frames_for_the_trend_query_types(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = crate::common::fixture_db(dir.path()).await;
-    plant_a_burst(&db).await;
+    let store =
+        TestStore::fixture(kind, dir.path(), "golden_frames_for_the_trend_query_types").await;
+    plant_a_burst(&store).await;
     let plugin = PluginProcess::start();
     let cases = [
         (
@@ -539,16 +545,20 @@ async fn golden_frames_for_the_trend_query_types() {
         ),
     ];
     for (name, model, (from, to)) in cases {
-        let frames = frames_of(&plugin, &db, model, from, to).await;
+        let frames = frames_in(&plugin, store.context("Viewer"), model, from, to).await;
         assert_eq!(frames.len(), 1, "{name}");
-        crate::common::assert_golden(name, &frames[0]);
+        store.assert_golden(name, &frames[0]);
     }
 }
 
-#[tokio::test]
-async fn bad_input_gets_a_per_query_error_naming_field_and_value() {
+async fn bad_input_gets_a_per_query_error_naming_field_and_value(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = crate::common::fixture_db(dir.path()).await;
+    let store = TestStore::fixture(
+        kind,
+        dir.path(),
+        "bad_input_gets_a_per_query_error_naming_field_and_value",
+    )
+    .await;
     let mut plugin = PluginProcess::start();
     let (from, to) = FIXTURE_BOTH_DAYS;
     let bad = [
@@ -606,7 +616,7 @@ async fn bad_input_gets_a_per_query_error_naming_field_and_value() {
         from,
         to,
     ));
-    let responses = query_data(&plugin, context(&db, "Viewer"), queries).await;
+    let responses = query_data(&plugin, store.context("Viewer"), queries).await;
     for (i, (model, expected)) in bad.iter().enumerate() {
         let response = &responses[&format!("B{i}")];
         assert_eq!(response.status, 400, "{model}: {}", response.error);
@@ -625,10 +635,14 @@ async fn bad_input_gets_a_per_query_error_naming_field_and_value() {
     assert!(plugin.is_alive());
 }
 
-#[tokio::test]
-async fn a_range_without_data_gives_empty_frames_with_a_notice() {
+async fn a_range_without_data_gives_empty_frames_with_a_notice(kind: StoreKind) {
     let dir = tempfile::tempdir().unwrap();
-    let db = crate::common::fixture_db(dir.path()).await;
+    let store = TestStore::fixture(
+        kind,
+        dir.path(),
+        "a_range_without_data_gives_empty_frames_with_a_notice",
+    )
+    .await;
     let plugin = PluginProcess::start();
     // A week in 2001: nothing was stored then.
     let (from, to) = (978_307_200_000, 978_307_200_000 + 7 * DAY);
@@ -639,7 +653,7 @@ async fn a_range_without_data_gives_empty_frames_with_a_notice() {
         json!({"queryType": "anomalies", "view": "spikes"}),
         json!({"queryType": "insights"}),
     ] {
-        let frames = frames_of(&plugin, &db, model.clone(), from, to).await;
+        let frames = frames_in(&plugin, store.context("Viewer"), model.clone(), from, to).await;
         let notes = notices(&frames[0]);
         assert!(
             notes.iter().any(|n| n.starts_with("No ")),
@@ -647,3 +661,9 @@ async fn a_range_without_data_gives_empty_frames_with_a_notice() {
         );
     }
 }
+
+on_both_stores!(
+    golden_frames_for_the_trend_query_types,
+    bad_input_gets_a_per_query_error_naming_field_and_value,
+    a_range_without_data_gives_empty_frames_with_a_notice,
+);

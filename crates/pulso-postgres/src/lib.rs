@@ -15,7 +15,8 @@ mod feed;
 
 use std::collections::HashSet;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use sqlx::migrate::Migrator;
@@ -88,10 +89,44 @@ impl std::fmt::Debug for PostgresConfig {
     }
 }
 
+/// How long health keeps naming a write that failed for want of disk space, when no write has
+/// succeeded since.
+const DISK_FULL_MEMORY: Duration = Duration::from_secs(600);
+
+/// The last write that failed for want of disk space. A full data volume still answers reads,
+/// and small writes that fit in pages it already has, so no probe shows it: health names the
+/// failure until a write succeeds, or for [`DISK_FULL_MEMORY`].
+#[derive(Clone, Default)]
+struct DiskFullNotice(Arc<Mutex<Option<(Instant, String)>>>);
+
+impl DiskFullNotice {
+    /// Passes `error` on, noting it when it is a full disk.
+    fn observe(&self, error: StoreError) -> StoreError {
+        if let StoreError::PostgresDiskFull { source, .. } = &error {
+            *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((Instant::now(), source.to_string()));
+        }
+        error
+    }
+
+    /// A write committed: there is space again.
+    fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// The failure, and how long ago, while it is recent.
+    fn recent(&self) -> Option<(Duration, String)> {
+        let noted = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (at, message) = noted.as_ref()?;
+        (at.elapsed() < DISK_FULL_MEMORY).then(|| (at.elapsed(), message.clone()))
+    }
+}
+
 pub struct PostgresStore {
     pool: PgPool,
     /// "host:port/database", for messages; never the password.
     location: String,
+    disk_full: DiskFullNotice,
     /// Names this process's scoring claims.
     claimant: String,
     claim_lease: Duration,
@@ -152,6 +187,7 @@ impl PostgresStore {
                 rand::random::<u32>()
             ),
             location,
+            disk_full: DiskFullNotice::default(),
             claim_lease: claim_lease(),
         };
         store.expire_stale_terms().await?;
@@ -178,7 +214,14 @@ impl PostgresStore {
     }
 
     fn error(&self, error: sqlx::Error) -> StoreError {
-        classify(&self.location, "", error)
+        self.disk_full.observe(classify(&self.location, "", error))
+    }
+
+    /// Commits a write transaction.
+    async fn commit(&self, tx: Transaction<'static, Postgres>) -> Result<(), StoreError> {
+        tx.commit().await.map_err(|e| self.error(e))?;
+        self.disk_full.clear();
+        Ok(())
     }
 
     /// Claims the database for organisation `org_id` if no organisation has it yet. Returns
@@ -227,7 +270,7 @@ impl PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| self.error(e))?;
-        tx.commit().await.map_err(|e| self.error(e))
+        self.commit(tx).await
     }
 
     /// A write transaction and its revision. Taking the revision locks its row until the
@@ -424,6 +467,7 @@ fn arguments(statement: &Statement) -> Result<PgArguments, StoreError> {
 struct PostgresBatch {
     /// The store's location, for errors.
     location: String,
+    disk_full: DiskFullNotice,
     tx: Transaction<'static, Postgres>,
     revision: i64,
     ingest_time_ms: i64,
@@ -528,7 +572,7 @@ impl PostgresBatch {
         )
         .fetch_all(&mut *self.tx)
         .await
-        .map_err(|e| classify(&self.location, "", e))?;
+        .map_err(|e| self.disk_full.observe(classify(&self.location, "", e)))?;
         let count = inserted.len() as u64;
         let duplicates = rows.len() as u64 - count;
         // Writes take turns on the revision row, so a batch without duplicates got
@@ -551,11 +595,13 @@ impl FeedbackBatch for PostgresBatch {
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-        let location = self.location;
+        let (location, disk_full) = (self.location, self.disk_full);
         self.tx
             .commit()
             .await
-            .map_err(|e| classify(&location, "", e))
+            .map_err(|e| disk_full.observe(classify(&location, "", e)))?;
+        disk_full.clear();
+        Ok(())
     }
 
     async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
@@ -572,6 +618,7 @@ impl PostgresStore {
         let (tx, revision) = self.write().await?;
         Ok(PostgresBatch {
             location: self.location.clone(),
+            disk_full: self.disk_full.clone(),
             tx,
             revision,
             ingest_time_ms: chrono::Utc::now().timestamp_millis(),
@@ -646,7 +693,7 @@ impl FeedbackWriter for PostgresStore {
             .await?;
         self.store_aspects(&mut batch.tx, model_id, &aspects)
             .await?;
-        batch.tx.commit().await.map_err(|e| self.error(e))?;
+        self.commit(batch.tx).await?;
         Ok(InsertReport {
             first_id: Some(first_id),
             ..report
@@ -758,7 +805,7 @@ impl FeedbackWriter for PostgresStore {
             }
         }
         self.store_aspects(&mut tx, model_id, aspects).await?;
-        tx.commit().await.map_err(|e| self.error(e))
+        self.commit(tx).await
     }
 
     async fn rows_awaiting_clauses(
@@ -822,7 +869,7 @@ impl FeedbackWriter for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| self.error(e))?;
-        tx.commit().await.map_err(|e| self.error(e))
+        self.commit(tx).await
     }
 
     async fn claim_active_model(&self, model_id: &str) -> Result<bool, StoreError> {
@@ -903,7 +950,7 @@ impl FeedbackWriter for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| self.error(e))?;
-        tx.commit().await.map_err(|e| self.error(e))
+        self.commit(tx).await
     }
 }
 
@@ -1064,6 +1111,16 @@ impl RecordStore for PostgresStore {
         .await
         .map_err(|e| self.error(e))?;
         tx.rollback().await.map_err(|e| self.error(e))?;
+        if let Some((ago, message)) = self.disk_full.recent() {
+            return Err(StoreError::PostgresDiskFull {
+                location: self.location.clone(),
+                source: format!(
+                    "a write {} s ago failed ({message}), and none has succeeded since",
+                    ago.as_secs()
+                )
+                .into(),
+            });
+        }
         let version: String = sqlx::query_scalar("SHOW server_version")
             .fetch_one(&self.pool)
             .await

@@ -43,6 +43,15 @@ pub fn with_database(url: &str, database: &str) -> String {
     out
 }
 
+/// `postgres://user:password@rest` as Grafana holds it: the URL without the password (for
+/// jsonData.postgresUrl), and the password (for secureJsonData.postgresPassword).
+pub fn split_password(url: &str) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let (user_info, host) = rest.split_once('@').expect("a URL with user@host");
+    let (user, password) = user_info.split_once(':').expect("a URL with user:password");
+    (format!("{scheme}://{user}@{host}"), password.to_string())
+}
+
 /// Creates an empty database for one test and returns its URL. `name` says which test; the
 /// process id and a counter keep parallel tests and reruns apart.
 pub async fn fresh_database(name: &str) -> String {
@@ -130,6 +139,132 @@ impl Drop for Cluster {
             .arg(&self.dir)
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A database on the test cluster whose tables live on a small tmpfs of their own, so that a
+/// test can fill its disk: a mount, a tablespace on it, and a database in that tablespace. Its
+/// write-ahead log stays on the cluster's own volume, as on a server whose data volume is full.
+/// Mounting needs root, as CI runs, and the cluster on this machine (`tools/postgres.sh`).
+pub struct SmallDisk {
+    mount: std::path::PathBuf,
+    server: String,
+    database: String,
+    tablespace: String,
+    /// The database's superuser URL.
+    pub url: String,
+}
+
+fn run(program: &str, args: &[&str]) {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed ({}): a full-disk test mounts a small tmpfs, which needs \
+         root",
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
+}
+
+/// The user and group ids the cluster's files belong to: `postgres` when tests run as root
+/// (`tools/postgres.sh` runs the cluster as that user then).
+fn cluster_owner() -> (String, String) {
+    let id = |flag: &str| {
+        let output = std::process::Command::new("id")
+            .args([flag, "postgres"])
+            .output()
+            .expect("run id");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    (id("-u"), id("-g"))
+}
+
+impl SmallDisk {
+    /// Mounts `megabytes` of tmpfs and makes the database there.
+    pub async fn create(name: &str, megabytes: u32) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let suffix = format!(
+            "{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mount = std::env::temp_dir().join(format!("pulso-small-disk-{name}-{suffix}"));
+        std::fs::create_dir_all(&mount).expect("create the mount point");
+        let (uid, gid) = cluster_owner();
+        run(
+            "mount",
+            &[
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={megabytes}m,mode=0700,uid={uid},gid={gid}"),
+                "tmpfs",
+                mount.to_str().expect("a UTF-8 temp dir"),
+            ],
+        );
+        let server = server_url();
+        let (database, tablespace) = (format!("pulso_{name}_{suffix}"), format!("small_{suffix}"));
+        let mut admin = PgConnection::connect(&server)
+            .await
+            .expect("connect to the test cluster");
+        for statement in [
+            format!(
+                "CREATE TABLESPACE \"{tablespace}\" LOCATION '{}'",
+                mount.display()
+            ),
+            format!("CREATE DATABASE \"{database}\" TABLESPACE \"{tablespace}\""),
+        ] {
+            sqlx::query(&statement)
+                .execute(&mut admin)
+                .await
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        let _ = admin.close().await;
+        Self {
+            url: with_database(&server, &database),
+            mount,
+            server,
+            database,
+            tablespace,
+        }
+    }
+
+    /// Grows (or shrinks) the disk to `megabytes`, as an administrator freeing space would.
+    pub fn resize(&self, megabytes: u32) {
+        run(
+            "mount",
+            &[
+                "-o",
+                &format!("remount,size={megabytes}m"),
+                self.mount.to_str().expect("a UTF-8 temp dir"),
+            ],
+        );
+    }
+
+    /// Drops the database and the tablespace, and unmounts.
+    pub async fn remove(self) {
+        if let Ok(mut admin) = PgConnection::connect(&self.server).await {
+            for statement in [
+                format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.database),
+                format!("DROP TABLESPACE IF EXISTS \"{}\"", self.tablespace),
+            ] {
+                let _ = sqlx::query(&statement).execute(&mut admin).await;
+            }
+            let _ = admin.close().await;
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        // Lazily: the server may still hold files there if the test failed before `remove`.
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.mount)
+            .output();
+        let _ = std::fs::remove_dir(&self.mount);
     }
 }
 

@@ -330,20 +330,52 @@ impl TestStore {
     pub async fn demo(kind: StoreKind, dir: &Path, test: &str, rows: usize) -> Self {
         let store = Self::empty(kind, dir, test).await;
         let rows = rows.to_string();
-        let args = ["--rows", rows.as_str(), "--no-score"];
-        match &store.postgres_url {
-            None => run_demo(&store.sqlite_path, &args),
+        run_demo_command(
+            store.command("demo"),
+            &["--rows", rows.as_str(), "--no-score"],
+        );
+        store
+    }
+
+    /// `pulso <subcommand>` writing to this store: `--db <file>`, or `--postgres-url` with the
+    /// URL's password in `PGPASSWORD`, as an administrator would run it.
+    pub fn command(&self, subcommand: &str) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pulso"));
+        command.arg(subcommand);
+        match &self.postgres_url {
+            None => {
+                command.arg("--db").arg(&self.sqlite_path);
+            }
             Some(url) => {
                 let (without_password, password) = pulso_testkit::postgres::split_password(url);
-                let mut command = Command::new(env!("CARGO_BIN_EXE_pulso"));
                 command
-                    .args(["demo", "--postgres-url", &without_password])
+                    .args(["--postgres-url", &without_password])
                     .args(["--postgres-ssl-mode", "disable"])
                     .env("PGPASSWORD", password);
-                run_demo_command(command, &args);
             }
         }
-        store
+        command
+    }
+
+    /// Makes the store itself refuse the insert of the row with `external_id`, in its own
+    /// dialect: a batch that meets it must leave nothing behind.
+    pub async fn fail_inserts_of(&self, external_id: &str) {
+        let sql = match self.kind {
+            StoreKind::Sqlite => format!(
+                "CREATE TRIGGER forced_failure BEFORE INSERT ON feedback \
+                 WHEN NEW.external_id = '{external_id}' \
+                 BEGIN SELECT RAISE(ABORT, 'forced failure for the atomicity test'); END"
+            ),
+            StoreKind::Postgres => format!(
+                "CREATE FUNCTION forced_failure() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.external_id = '{external_id}' THEN \
+                 RAISE EXCEPTION 'forced failure for the atomicity test'; END IF; \
+                 RETURN NEW; END $$; \
+                 CREATE TRIGGER forced_failure BEFORE INSERT ON feedback \
+                 FOR EACH ROW EXECUTE FUNCTION forced_failure()"
+            ),
+        };
+        self.execute(&sql).await;
     }
 
     /// A connection of the store's own driver, outside the plugin and the store.
@@ -368,30 +400,51 @@ impl TestStore {
 
     /// Runs SQL in the store's own dialect (one or more statements).
     pub async fn execute(&self, sql: &str) {
-        match self.raw().await {
-            RawConnection::Sqlite(mut c) => sqlx::raw_sql(sql).execute(&mut c).await.map(drop),
-            RawConnection::Postgres(mut c) => sqlx::raw_sql(sql).execute(&mut c).await.map(drop),
+        let mut raw = self.raw().await;
+        match &mut raw {
+            RawConnection::Sqlite(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
+            RawConnection::Postgres(c) => sqlx::raw_sql(sql).execute(c).await.map(drop),
         }
-        .expect(sql)
+        .expect(sql);
+        raw.close().await;
     }
 
     /// The one number a `SELECT COUNT(*) …` in the store's own dialect returns.
     pub async fn count(&self, sql: &str) -> i64 {
-        match self.raw().await {
-            RawConnection::Sqlite(mut c) => sqlx::query_scalar(sql).fetch_one(&mut c).await,
-            RawConnection::Postgres(mut c) => sqlx::query_scalar(sql).fetch_one(&mut c).await,
+        let mut raw = self.raw().await;
+        let count = match &mut raw {
+            RawConnection::Sqlite(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+            RawConnection::Postgres(c) => sqlx::query_scalar(sql).fetch_one(c).await,
         }
-        .expect(sql)
+        .expect(sql);
+        raw.close().await;
+        count
+    }
+
+    /// Every stored row, each as one line of text (PostgreSQL's row-to-text), for greps.
+    pub async fn postgres_rows_as_text(&self) -> String {
+        let sql = "SELECT COALESCE(string_agg(f::text, E'\\n'), '') FROM feedback f";
+        let mut raw = self.raw().await;
+        let text = match &mut raw {
+            RawConnection::Postgres(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+            RawConnection::Sqlite(_) => panic!("postgres_rows_as_text on SQLite"),
+        }
+        .expect(sql);
+        raw.close().await;
+        text
     }
 
     /// Every row's id and text, by id.
     pub async fn id_text_rows(&self) -> Vec<(i64, String)> {
         let sql = "SELECT id, text FROM feedback ORDER BY id";
-        match self.raw().await {
-            RawConnection::Sqlite(mut c) => sqlx::query_as(sql).fetch_all(&mut c).await,
-            RawConnection::Postgres(mut c) => sqlx::query_as(sql).fetch_all(&mut c).await,
+        let mut raw = self.raw().await;
+        let rows = match &mut raw {
+            RawConnection::Sqlite(c) => sqlx::query_as(sql).fetch_all(c).await,
+            RawConnection::Postgres(c) => sqlx::query_as(sql).fetch_all(c).await,
         }
-        .expect(sql)
+        .expect(sql);
+        raw.close().await;
+        rows
     }
 
     /// Opens the store itself, as another process writing to it would.
@@ -471,6 +524,18 @@ impl TestStore {
 enum RawConnection {
     Sqlite(sqlx::SqliteConnection),
     Postgres(sqlx::PgConnection),
+}
+
+impl RawConnection {
+    /// Closes it now: SQLite removes its WAL and shared-memory files when the last connection
+    /// closes, which must not happen while a test reads the folder.
+    async fn close(self) {
+        use sqlx::Connection;
+        let _ = match self {
+            RawConnection::Sqlite(c) => c.close().await,
+            RawConnection::Postgres(c) => c.close().await,
+        };
+    }
 }
 
 /// `on_both_stores!(test_a, test_b)`: for each `async fn test_a(store: StoreKind)`, the tests
@@ -708,9 +773,12 @@ pub fn demo_db(dir: &Path, rows: usize) -> PathBuf {
 
 /// `pulso demo --db <path> --end <the pinned end> <args>`, which must succeed.
 pub fn run_demo(path: &Path, args: &[&str]) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pulso"));
-    command.arg("demo").arg("--db").arg(path);
-    run_demo_command(command, args);
+    let store = TestStore {
+        kind: StoreKind::Sqlite,
+        sqlite_path: path.to_path_buf(),
+        postgres_url: None,
+    };
+    run_demo_command(store.command("demo"), args);
 }
 
 /// `command` (`pulso demo` and where to write) with `--end <the pinned end> <args>`.

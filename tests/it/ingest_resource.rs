@@ -369,23 +369,7 @@ async fn a_store_failure_mid_request_leaves_no_rows(kind: StoreKind) {
     )
     .await;
     assert_eq!(code, 200);
-    store
-        .execute(match kind {
-            StoreKind::Sqlite => {
-                "CREATE TRIGGER forced_failure BEFORE INSERT ON feedback \
-                 WHEN NEW.external_id = 'p-2500' \
-                 BEGIN SELECT RAISE(ABORT, 'forced failure for the atomicity test'); END"
-            }
-            StoreKind::Postgres => {
-                "CREATE FUNCTION forced_failure() RETURNS trigger LANGUAGE plpgsql AS $$ \
-                 BEGIN IF NEW.external_id = 'p-2500' THEN \
-                 RAISE EXCEPTION 'forced failure for the atomicity test'; END IF; \
-                 RETURN NEW; END $$; \
-                 CREATE TRIGGER forced_failure BEFORE INSERT ON feedback \
-                 FOR EACH ROW EXECUTE FUNCTION forced_failure()"
-            }
-        })
-        .await;
+    store.fail_inserts_of("p-2500").await;
     let body: String = (1..=4_000)
         .map(|i| format!("{{\"id\": \"p-{i}\", \"text\": \"mensaje {i}\"}}\n"))
         .collect();

@@ -1,6 +1,6 @@
 //! Several plugin processes on one PostgreSQL database, driven as Grafana drives them: pushes
-//! through either reach both, every row is scored exactly once, and the rows a killed process
-//! had claimed are scored by the other.
+//! through any reach all, every row is scored exactly once, and the rows a killed process had
+//! claimed are scored by the others; restarts and a full disk under a running plugin.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -108,14 +108,27 @@ async fn volume(plugin: &PluginProcess, context: &pluginv2::PluginContext) -> f6
 }
 
 #[tokio::test]
-async fn plugin_processes_sharing_postgres_score_each_row_once_even_when_one_dies() {
+async fn two_plugin_processes_sharing_postgres_score_each_row_once_even_when_one_dies() {
+    processes_share_one_database(2).await;
+}
+
+#[tokio::test]
+async fn three_plugin_processes_sharing_postgres_score_each_row_once_even_when_one_dies() {
+    processes_share_one_database(3).await;
+}
+
+/// `count` plugin processes with the real model on one database: pushes through each reach
+/// every panel, each row is scored once, and when the last process dies mid-run the others
+/// score the rows it had claimed.
+async fn processes_share_one_database(count: usize) {
     let model = model_dir();
-    let url = fresh_database("plugins").await;
+    let url = fresh_database(&format!("plugins_{count}")).await;
     let env = [("PULSO_SCORING_CLAIM_SECONDS", Path::new(CLAIM_SECONDS))];
-    let first = PluginProcess::start_with_env(&env);
-    let mut second = Some(PluginProcess::start_with_env(&env));
+    let mut plugins: Vec<PluginProcess> = (0..count)
+        .map(|_| PluginProcess::start_with_env(&env))
+        .collect();
     let context = postgres_context(&url, &model);
-    for plugin in [&first, second.as_ref().unwrap()] {
+    for plugin in &plugins {
         let (status, message, details) = health(plugin, &context).await;
         assert_eq!(status, HealthStatus::Ok as i32, "{message}");
         assert!(message.contains("PostgreSQL 1"), "{message}");
@@ -130,46 +143,56 @@ async fn plugin_processes_sharing_postgres_score_each_row_once_even_when_one_die
     .await
     .unwrap();
 
-    // Pushes through either process reach the other's panels.
-    push(&first, &context, "a", 100).await;
-    push(second.as_ref().unwrap(), &context, "b", 100).await;
+    // Pushes through any process reach every process's panels.
+    let first_pushes = 100 * count as i64;
+    for (plugin, prefix) in plugins.iter().zip(["a", "b", "c"]) {
+        push(plugin, &context, prefix, 100).await;
+    }
     let started = Instant::now();
-    for plugin in [&first, second.as_ref().unwrap()] {
-        while volume(plugin, &context).await < 200.0 {
+    for plugin in &plugins {
+        while volume(plugin, &context).await < first_pushes as f64 {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
-                "a process's panel never saw the other's pushes"
+                "a process's panel never saw the others' pushes"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    wait_until_scored(&store, 200, Duration::from_secs(120)).await;
-    let rows_scored = |details: &Value| details["model"]["rowsScoredSinceStart"].as_i64().unwrap();
-    let by_first = rows_scored(&health(&first, &context).await.2);
-    let by_second = rows_scored(&health(second.as_ref().unwrap(), &context).await.2);
+    wait_until_scored(&store, first_pushes, Duration::from_secs(120)).await;
+    let mut by_process = Vec::new();
+    for plugin in &plugins {
+        let details = health(plugin, &context).await.2;
+        by_process.push(details["model"]["rowsScoredSinceStart"].as_i64().unwrap());
+    }
     assert_eq!(
-        by_first + by_second,
-        200,
-        "{by_first} + {by_second}: a row scored twice"
+        by_process.iter().sum::<i64>(),
+        first_pushes,
+        "rows scored per process {by_process:?}: a row scored twice"
     );
-    assert_eq!(scored(&store).await, (200, 0));
+    assert_eq!(scored(&store).await, (first_pushes, 0));
 
-    // One process dies mid-run: the rows it had claimed are scored by the other, once.
-    push(second.as_ref().unwrap(), &context, "c", 600).await;
+    // The last process dies mid-run: the rows it had claimed are scored by the others, once.
+    let total = first_pushes + 600;
+    push(plugins.last().unwrap(), &context, "d", 600).await;
     let started = Instant::now();
-    while scored(&store).await.0 < 260 {
+    while scored(&store).await.0 < first_pushes + 60 {
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "scoring stalled"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    drop(second.take());
-    wait_until_scored(&store, 800, Duration::from_secs(180)).await;
-    assert_eq!(scored(&store).await, (800, 0), "rows lost or scored twice");
-    let (status, message, details) = health(&first, &context).await;
+    drop(plugins.pop());
+    wait_until_scored(&store, total, Duration::from_secs(180)).await;
+    assert_eq!(
+        scored(&store).await,
+        (total, 0),
+        "rows lost or scored twice"
+    );
+    let first = &plugins[0];
+    let (status, message, details) = health(first, &context).await;
     assert_eq!(status, HealthStatus::Ok as i32, "{message}");
-    assert_eq!(details["feedbackRows"], 800);
+    assert_eq!(details["feedbackRows"], total);
     assert_eq!(details["scoringBacklog"]["rows"], 0);
 
     // `pulso ingest` writes to the same database while the plugin runs, which scores the rows.
@@ -193,10 +216,10 @@ async fn plugin_processes_sharing_postgres_score_each_row_once_even_when_one_die
             .await
             .unwrap();
     assert!(imported >= 30, "{imported} rows imported: {printed}");
-    wait_until_scored(&store, 800 + imported, Duration::from_secs(120)).await;
-    assert_eq!(scored(&store).await, (800 + imported, 0));
-    let (_, _, details) = health(&first, &context).await;
-    assert_eq!(details["feedbackRows"], 800 + imported);
+    wait_until_scored(&store, total + imported, Duration::from_secs(120)).await;
+    assert_eq!(scored(&store).await, (total + imported, 0));
+    let (_, _, details) = health(first, &context).await;
+    assert_eq!(details["feedbackRows"], total + imported);
 }
 
 /// PostgreSQL restarted under a running plugin: queries answer again without the settings being

@@ -9,6 +9,8 @@
 //!
 //! `cargo run --release --example postgres_scoring_bench -- --rows 30000 --scorers 1,3`
 
+#[path = "support/postgres_bench.rs"]
+mod postgres_bench;
 #[path = "support/pushed_mentions.rs"]
 mod pushed_mentions;
 
@@ -17,12 +19,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use postgres_bench::{connect, social_post};
 use pulso_nlp::files::default_model_dir;
 use pulso_nlp::onnx::OnnxSentimentModel;
 use pulso_nlp::queue::ScoringQueue;
-use pulso_postgres::{PostgresConfig, PostgresStore};
+use pulso_postgres::PostgresStore;
 use pulso_scoring::ScoringStats;
-use pulso_store::{FeedbackWriter, NewFeedback, RecordStore, SourceType};
+use pulso_store::{FeedbackWriter, NewFeedback, RecordStore};
 use pushed_mentions::pushed_mentions;
 
 #[derive(Parser)]
@@ -45,34 +48,11 @@ fn backlog(texts: &[String]) -> Vec<NewFeedback> {
     texts
         .iter()
         .enumerate()
-        .map(|(i, text)| NewFeedback {
-            source_type: SourceType::Social,
-            platform: "twitter".to_string(),
-            region: "Lima".to_string(),
-            city: "Lima".to_string(),
-            category: "restaurants".to_string(),
-            brand: "Qori Brasa".to_string(),
-            product: "pollo a la brasa".to_string(),
-            language: "es".to_string(),
-            text: text.clone(),
-            rating: None,
-            rating_raw: None,
-            redactions: 0,
-            event_time_ms: now - (i as i64 % 86_400) * 1_000,
-            external_id: format!("backlog-{i}"),
-            terms: Vec::new(),
+        .map(|(i, text)| {
+            let time = now - (i as i64 % 86_400) * 1_000;
+            social_post(text.clone(), format!("backlog-{i}"), time)
         })
         .collect()
-}
-
-async fn connect(url: &str) -> anyhow::Result<PostgresStore> {
-    Ok(PostgresStore::connect(&PostgresConfig {
-        url: url.to_string(),
-        password: None,
-        ssl_mode: None,
-        pool_size: 4,
-    })
-    .await?)
 }
 
 /// Rows the active model scored, and those it scored more than once.

@@ -8,13 +8,16 @@
 //!
 //! `cargo run --release --example postgres_visibility_bench -- --writes 100`
 
+#[path = "support/postgres_bench.rs"]
+mod postgres_bench;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use postgres_bench::{connect, social_post};
 use pulso_analytics::Analytics;
-use pulso_postgres::{PostgresConfig, PostgresStore};
-use pulso_store::{FeedbackWriter, NewFeedback, RecordStore, SourceType};
+use pulso_store::{FeedbackWriter, NewFeedback, RecordStore};
 
 #[derive(Parser)]
 struct Args {
@@ -26,37 +29,12 @@ struct Args {
     rows: usize,
 }
 
-async fn connect(url: &str) -> anyhow::Result<Arc<PostgresStore>> {
-    Ok(Arc::new(
-        PostgresStore::connect(&PostgresConfig {
-            url: url.to_string(),
-            password: None,
-            ssl_mode: None,
-            pool_size: 4,
-        })
-        .await?,
-    ))
-}
-
 fn batch(write: usize, rows: usize) -> Vec<NewFeedback> {
     let now = chrono::Utc::now().timestamp_millis();
     (0..rows)
-        .map(|i| NewFeedback {
-            source_type: SourceType::Social,
-            platform: "twitter".to_string(),
-            region: "Lima".to_string(),
-            city: "Lima".to_string(),
-            category: "restaurants".to_string(),
-            brand: "Qori Brasa".to_string(),
-            product: "pollo a la brasa".to_string(),
-            language: "es".to_string(),
-            text: format!("El pollo llegó frío, pedido {write}-{i}"),
-            rating: None,
-            rating_raw: None,
-            redactions: 0,
-            event_time_ms: now,
-            external_id: format!("visibility-{write}-{i}"),
-            terms: Vec::new(),
+        .map(|i| {
+            let text = format!("El pollo llegó frío, pedido {write}-{i}");
+            social_post(text, format!("visibility-{write}-{i}"), now)
         })
         .collect()
 }
@@ -87,8 +65,8 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let url = pulso_testkit::postgres::fresh_database("visibility_bench").await;
-    let a = connect(&url).await?;
-    let b = connect(&url).await?;
+    let a = Arc::new(connect(&url).await?);
+    let b = Arc::new(connect(&url).await?);
     let mirror_a = Analytics::start(a.clone());
     let mirror_b = Analytics::start(b.clone());
     a.insert_feedback(&batch(usize::MAX, args.rows)).await?;

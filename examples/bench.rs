@@ -412,9 +412,25 @@ fn cases() -> Vec<Case> {
             duckdb: None,
         },
         Case {
-            name: "mentions newest 100, 7 d (record store)",
+            name: "mentions newest 100, 7 d",
             model: json!({"queryType": "mentions", "limit": 100}),
             range: last(7),
+            duckdb: None,
+        },
+        // A rare combination over a long range: SQLite has no index per dimension (ADR 0008),
+        // so the engine picks the rows.
+        Case {
+            name: "mentions newest 50, 180 d, product and region filters",
+            model: json!({"queryType": "mentions", "limit": 50, "filters": {
+                "product": ["pachamanca a la olla"], "region": ["Madre de Dios"]}}),
+            range: last(180),
+            duckdb: None,
+        },
+        Case {
+            name: "mentions newest 50, 180 d, text search and a brand filter",
+            model: json!({"queryType": "mentions", "limit": 50, "search": "helado",
+                "filters": {"brand": ["Qori Brasa"]}}),
+            range: last(180),
             duckdb: None,
         },
     ]

@@ -184,6 +184,17 @@ fn queries(rng: &mut ChaCha8Rng) -> Vec<(Value, (i64, i64))> {
         json!({"queryType": "anomalies", "metric": "volume", "groupBy": "region", "view": "spikes", "filters": {"brand": ["Qori Brasa"]}, "threshold": 2.5}),
         last(30),
     ));
+    // The newest mentions are picked on the engine unless there is a text search.
+    for _ in 0..filter_sets.len() {
+        out.push((
+            pick(rng, json!({"queryType": "mentions", "limit": 40})),
+            last([1, 7, 60][rng.gen_range(0..3)]),
+        ));
+    }
+    out.push((
+        json!({"queryType": "mentions", "limit": 25, "search": "pollo", "filters": {"region": ["Lima"]}}),
+        last(30),
+    ));
     out.push((json!({"queryType": "insights", "llm": false}), last(30)));
     out.push((
         json!({"queryType": "insights", "llm": false, "filters": {"brand": ["Kusiy"]}}),

@@ -797,7 +797,27 @@ impl FeedbackReader for SnapshotReader {
     }
 
     async fn mentions(&self, query: &MentionsQuery) -> Result<Mentions, StoreError> {
-        self.store.mentions(query).await
+        // A text search needs the texts, which only the record store holds.
+        if query.search.is_some() {
+            return self.store.mentions(query).await;
+        }
+        // The newest rows that pass the filters are picked on the engine, which reads only the
+        // range's days, whatever the filters; only those rows are read from the record store.
+        // (SQLite keeps no index per dimension, ADR 0008: there a rare combination of filters
+        // meant scanning the whole range.)
+        let sql = format!(
+            "SELECT id FROM feedback WHERE {predicate} ORDER BY time DESC, id DESC LIMIT {limit}",
+            predicate = predicate(&self.snapshot, Some(query.range), &query.filters),
+            limit = query.limit,
+        );
+        let mut ids = Vec::new();
+        for batch in self.run(query.range, &sql).await? {
+            ids.extend(ints(&batch, 0)?.into_iter().flatten());
+        }
+        Ok(Mentions {
+            rows: self.rows_in_order(&ids).await?,
+            executed_sql: self.described(&sql),
+        })
     }
 
     async fn sample_mentions(&self, scan: &SampleScan) -> Result<Vec<MentionRow>, StoreError> {

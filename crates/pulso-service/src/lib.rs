@@ -48,6 +48,10 @@ pub mod results {
 /// How long a query waits for a new instance's mirror before the record store answers it:
 /// long enough that a small database never takes the slow path.
 const WARM_UP_WAIT: Duration = Duration::from_secs(1);
+/// How long a mentions query waits for the analytics mirror to hold every committed write
+/// (this process's wake it at once; other processes' are polled every 200 ms) before it asks
+/// the record store alone.
+const MENTIONS_CATCH_UP: Duration = Duration::from_millis(500);
 /// How long a push waits for the mirror to hold its rows, so the pusher reads its own writes.
 const PUSH_CATCH_UP: Duration = Duration::from_secs(2);
 
@@ -153,7 +157,8 @@ fn instance_status(error: &InstanceError) -> u16 {
 pub struct QueryContext<'a> {
     /// Aggregates: the analytics engine, or the record store while it warms.
     pub reader: &'a dyn FeedbackReader,
-    /// Mention rows, always from the record store.
+    /// Mention rows: the record store, or the engine picking rows that the record store then
+    /// reads when the mirror holds every committed write (see [`MENTIONS_CATCH_UP`]).
     pub records: &'a dyn FeedbackReader,
     /// The sentiment model, for choosing insights' evidence by embedding.
     pub queue: Option<&'a ScoringQueue>,
@@ -331,9 +336,21 @@ impl Service {
             config,
             cache: &self.insight_cache,
         });
+        // Mentions show what was just pushed, so the engine picks them only from a mirror that
+        // has caught up with the store; the record store alone answers otherwise.
+        let mentions_on_engine = matches!(query, Query::Mentions(_))
+            && instance.analytics.snapshot().is_some()
+            && instance.analytics.catch_up(MENTIONS_CATCH_UP).await;
+        let fresh;
+        let records: &dyn FeedbackReader = if mentions_on_engine {
+            fresh = instance.analytics.source(Duration::ZERO).await;
+            fresh.reader.as_ref()
+        } else {
+            instance.store.as_ref()
+        };
         let context = QueryContext {
             reader: source.reader.as_ref(),
-            records: instance.store.as_ref(),
+            records,
             queue: instance.model.as_ref().ok().map(|(queue, _)| queue),
             llm,
         };

@@ -448,11 +448,12 @@ pub fn distribution(dialect: Dialect, query: &DistributionQuery) -> Statement {
     b.finish()
 }
 
-/// Distinct values of a feedback dimension. Without filters this walks the dimension's index
-/// one value at a time (a loose index scan), so it costs one seek per value, not per row.
+/// Distinct values of a feedback dimension. Without filters, PostgreSQL walks the dimension's
+/// index one value at a time (a loose index scan), one seek per value; SQLite keeps no index
+/// per dimension (migration 0009) and reads the covering time index once.
 pub fn dimension_values(dialect: Dialect, query: &DimensionValuesQuery) -> Statement {
     let mut b = Builder::new(dialect);
-    if query.filters.is_empty() {
+    if query.filters.is_empty() && dialect == Dialect::Postgres {
         let col = bare_column(query.dimension);
         b.push(&format!(
             "WITH RECURSIVE v(value) AS (SELECT MIN({col}) FROM feedback \

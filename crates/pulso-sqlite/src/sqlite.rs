@@ -63,6 +63,17 @@ const ACTIVE_MODEL: &str = "SELECT value FROM settings WHERE key = 'active_model
 const DEFERRED_INDEXES: &str = "deferred_indexes";
 /// Separates the statements in [`DEFERRED_INDEXES`].
 const STATEMENT_SEPARATOR: &str = "\n;\n";
+/// Indexes that migration 0009 dropped: a bulk load interrupted before it may still hold
+/// their definitions among its deferred statements, which must not bring them back.
+const RETIRED_INDEXES: [&str; 7] = [
+    "feedback_source_time",
+    "feedback_platform_time",
+    "feedback_region_time",
+    "feedback_category_time",
+    "feedback_brand_time",
+    "feedback_product",
+    "feedback_language",
+];
 
 pub struct SqliteStore {
     pool: SqlitePool,
@@ -271,9 +282,15 @@ impl SqliteStore {
             return writer.done().await;
         };
         for definition in definitions.split(STATEMENT_SEPARATOR) {
+            let definition = definition.trim();
+            if RETIRED_INDEXES
+                .iter()
+                .any(|name| definition.starts_with(&format!("CREATE INDEX {name} ")))
+            {
+                continue;
+            }
             // Idempotent, should an index or the trigger exist already.
             let definition = definition
-                .trim()
                 .replacen("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
                 .replacen("CREATE TRIGGER ", "CREATE TRIGGER IF NOT EXISTS ", 1);
             sqlx::query(&definition)
@@ -1940,6 +1957,58 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_load_interrupted_before_migration_9_does_not_bring_back_its_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("old-load.db"))
+            .await
+            .unwrap();
+        let indexes = |store: &SqliteStore| {
+            let pool = store.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, String>(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'feedback' \
+                     AND sql IS NOT NULL ORDER BY name",
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+            }
+        };
+        let before = indexes(&store).await;
+        for retired in RETIRED_INDEXES {
+            assert!(
+                !before.iter().any(|name| name == retired),
+                "{retired} is dropped"
+            );
+        }
+        assert!(before.iter().any(|name| name == "feedback_time_facts"));
+        // What an interrupted bulk load made by an older version leaves behind: its
+        // covering index and a retired one, both still to build.
+        sqlx::query("DROP INDEX feedback_time_facts")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let deferred = [
+            "CREATE INDEX feedback_time_facts ON feedback (\n    event_time_ms, source_type, \
+             platform, region, category, brand, product, language,\n    label, score, confidence\n)",
+            "CREATE INDEX feedback_brand_time  ON feedback (brand, event_time_ms)",
+            "CREATE INDEX feedback_language    ON feedback (language)",
+        ]
+        .join(STATEMENT_SEPARATOR);
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?)")
+            .bind(DEFERRED_INDEXES)
+            .bind(deferred)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        store.close().await;
+        let reopened = SqliteStore::open(&dir.path().join("old-load.db"))
+            .await
+            .unwrap();
+        assert_eq!(indexes(&reopened).await, before);
+    }
+
+    #[tokio::test]
     async fn timeseries_pivots_groups_and_fills_gaps() {
         let (_dir, store) = store_with_rows().await;
         let query = TimeseriesQuery {
@@ -2342,7 +2411,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn dimension_values_by_loose_index_scan_and_filtered() {
+    async fn dimension_values_all_and_filtered() {
         let (_dir, store) = store_with_rows().await;
         let all = DimensionValuesQuery {
             dimension: Dimension::Brand,

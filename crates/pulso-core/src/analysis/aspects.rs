@@ -5,6 +5,7 @@
 //! words. The scorer then scores each clause that names an aspect and stores the result, so
 //! aspect queries never run the model.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -69,15 +70,6 @@ impl Aspect {
     pub fn valid_names() -> String {
         Self::ALL.map(Self::name).join(", ")
     }
-
-    fn matches(self, folded_word: &str) -> bool {
-        let entry = &lexicon().aspects[self as usize];
-        entry.words.iter().any(|w| w == folded_word)
-            || entry
-                .prefixes
-                .iter()
-                .any(|p| folded_word.starts_with(p.as_str()))
-    }
 }
 
 /// One aspect's entry in `data/lexicon/aspects.toml`.
@@ -106,8 +98,61 @@ struct LexiconFile {
 
 struct Lexicon {
     adversatives: Vec<String>,
-    /// In [`Aspect::ALL`] order.
-    aspects: [LexiconEntry; 8],
+    /// Each whole word's aspects, a bit per aspect in [`Aspect::ALL`] order.
+    words: HashMap<String, u8>,
+    /// Each prefix's aspects, as for `words`.
+    prefixes: HashMap<String, u8>,
+    /// The byte lengths of the prefixes, each once.
+    prefix_lengths: Vec<usize>,
+}
+
+impl Lexicon {
+    fn new(file: LexiconFile) -> Self {
+        let entries = [
+            file.taste,
+            file.price,
+            file.service,
+            file.delivery,
+            file.hygiene,
+            file.portion,
+            file.freshness,
+            file.packaging,
+        ];
+        let mut words: HashMap<String, u8> = HashMap::new();
+        let mut prefixes: HashMap<String, u8> = HashMap::new();
+        for (aspect, entry) in entries.into_iter().enumerate() {
+            for word in entry.words {
+                *words.entry(word).or_default() |= 1 << aspect;
+            }
+            for prefix in entry.prefixes {
+                *prefixes.entry(prefix).or_default() |= 1 << aspect;
+            }
+        }
+        let mut prefix_lengths: Vec<usize> = prefixes.keys().map(String::len).collect();
+        prefix_lengths.sort_unstable();
+        prefix_lengths.dedup();
+        Self {
+            adversatives: file.adversatives,
+            words,
+            prefixes,
+            prefix_lengths,
+        }
+    }
+
+    /// The aspects a folded word names: it is one of an aspect's words or starts with one of
+    /// its prefixes. A few hash lookups, not a scan of the whole lexicon per word.
+    fn aspects_of_word(&self, folded_word: &str) -> u8 {
+        let mut found = self.words.get(folded_word).copied().unwrap_or(0);
+        for &length in &self.prefix_lengths {
+            if length > folded_word.len() {
+                break;
+            }
+            if let Some(prefix) = folded_word.get(..length) {
+                found |= self.prefixes.get(prefix).copied().unwrap_or(0);
+            }
+        }
+        found
+    }
 }
 
 const LEXICON_FILE: &str = include_str!("../../../../data/lexicon/aspects.toml");
@@ -118,19 +163,7 @@ fn lexicon() -> &'static Lexicon {
         // Compiled in, so a broken file fails the first test that splits a clause.
         let file: LexiconFile = toml::from_str(LEXICON_FILE)
             .unwrap_or_else(|e| panic!("data/lexicon/aspects.toml is malformed: {e}"));
-        Lexicon {
-            adversatives: file.adversatives,
-            aspects: [
-                file.taste,
-                file.price,
-                file.service,
-                file.delivery,
-                file.hygiene,
-                file.portion,
-                file.freshness,
-                file.packaging,
-            ],
-        }
+        Lexicon::new(file)
     })
 }
 
@@ -147,6 +180,7 @@ pub struct Clause {
 /// Splits a mention into clauses and finds each clause's aspects. Clauses without words are
 /// dropped; the order of the text is kept.
 pub fn clauses(text: &str) -> Vec<Clause> {
+    let lexicon = lexicon();
     let mut out: Vec<Clause> = Vec::new();
     let mut current: Vec<&str> = Vec::new();
     let finish = |current: &mut Vec<&str>, out: &mut Vec<Clause>| {
@@ -158,28 +192,29 @@ pub fn clauses(text: &str) -> Vec<Clause> {
         if !text.chars().any(char::is_alphabetic) {
             return;
         }
-        let mut aspects: Vec<Aspect> = Vec::new();
-        for word in fold_for_search(&text).split(|c: char| !c.is_alphanumeric()) {
-            for aspect in Aspect::ALL {
-                if aspect.matches(word) && !aspects.contains(&aspect) {
-                    aspects.push(aspect);
-                }
-            }
-        }
-        aspects.sort();
+        let found = fold_for_search(&text)
+            .split(|c: char| !c.is_alphanumeric())
+            .fold(0u8, |found, word| found | lexicon.aspects_of_word(word));
+        let aspects = Aspect::ALL
+            .into_iter()
+            .filter(|aspect| found & (1 << *aspect as u8) != 0)
+            .collect();
         out.push(Clause { text, aspects });
     };
     let words: Vec<&str> = text.split_whitespace().collect();
+    // Each word folded once, without the punctuation around it.
+    let bare: Vec<String> = words
+        .iter()
+        .map(|word| {
+            fold_for_search(word)
+                .trim_matches(|c: char| !c.is_alphanumeric())
+                .to_string()
+        })
+        .collect();
     for (i, word) in words.iter().enumerate() {
-        let folded = fold_for_search(word);
-        let bare = folded.trim_matches(|c: char| !c.is_alphanumeric());
-        let next = words
-            .get(i + 1)
-            .map(|w| fold_for_search(w))
-            .unwrap_or_default();
-        let starts_clause = lexicon().adversatives.iter().any(|a| a == bare)
-            || (bare == SIN_EMBARGO.0
-                && next.trim_matches(|c: char| !c.is_alphanumeric()) == SIN_EMBARGO.1);
+        let starts_clause = lexicon.adversatives.iter().any(|a| *a == bare[i])
+            || (bare[i] == SIN_EMBARGO.0
+                && bare.get(i + 1).is_some_and(|next| next == SIN_EMBARGO.1));
         if starts_clause && !current.is_empty() {
             finish(&mut current, &mut out);
         }
@@ -270,6 +305,50 @@ mod tests {
         );
         assert_eq!(aspects_of("baño sucio"), vec![Aspect::Hygiene]);
         assert!(aspects_of("hola, ¿abren el domingo?").is_empty());
+    }
+
+    #[test]
+    fn the_lexicon_index_matches_whole_words_and_prefixes_as_the_file_says() {
+        let file: LexiconFile = toml::from_str(LEXICON_FILE).unwrap();
+        let entries = [
+            &file.taste,
+            &file.price,
+            &file.service,
+            &file.delivery,
+            &file.hygiene,
+            &file.portion,
+            &file.freshness,
+            &file.packaging,
+        ];
+        // What the file says, read the slow way.
+        let expected = |word: &str| -> u8 {
+            let mut found = 0;
+            for (aspect, entry) in entries.iter().enumerate() {
+                if entry.words.iter().any(|w| w == word)
+                    || entry.prefixes.iter().any(|p| word.starts_with(p.as_str()))
+                {
+                    found |= 1 << aspect;
+                }
+            }
+            found
+        };
+        let mut candidates: Vec<String> = vec![String::new(), "x".into(), "ñandú".into()];
+        for entry in entries {
+            for word in entry.words.iter().chain(&entry.prefixes) {
+                candidates.push(word.clone());
+                candidates.push(format!("{word}ado"));
+                candidates.push(format!("{word}ñ"));
+                candidates.push(format!("a{word}"));
+                let mut shorter = word.clone();
+                shorter.pop();
+                candidates.push(shorter);
+            }
+        }
+        let lexicon = lexicon();
+        for word in &candidates {
+            assert_eq!(lexicon.aspects_of_word(word), expected(word), "{word:?}");
+        }
+        assert!(candidates.iter().any(|w| lexicon.aspects_of_word(w) != 0));
     }
 
     #[test]

@@ -215,19 +215,22 @@ func Package() error {
 	if err := writeDistPluginJSON(version, time.Now().UTC().Format("2006-01-02")); err != nil {
 		return err
 	}
-	for _, optional := range []string{"README.md", "CHANGELOG.md", "LICENSE"} {
-		if _, err := os.Stat(optional); err == nil {
-			if err := copyFile(optional, filepath.Join(distDir, optional), 0o644); err != nil {
-				return err
-			}
-		} else if optional == "README.md" {
-			fmt.Fprintln(os.Stderr, "warning: README.md not found; Grafana plugins should ship one")
+	// The plugin validator treats a missing LICENSE as an error; the catalog shows the
+	// README and CHANGELOG.
+	for _, required := range []string{"README.md", "CHANGELOG.md", "LICENSE"} {
+		if err := copyFile(required, filepath.Join(distDir, required), 0o644); err != nil {
+			return fmt.Errorf("%s must ship with the plugin: %w", required, err)
 		}
 	}
 	if st, err := os.Stat("img"); err == nil && st.IsDir() {
 		if err := copyDir("img", filepath.Join(distDir, "img")); err != nil {
 			return err
 		}
+	}
+	// plugin.json's includes name these dashboards, so Grafana offers them on the data
+	// source's Dashboards tab.
+	if err := copyDir(filepath.Join("provisioning", "dashboards", "pulso"), filepath.Join(distDir, "dashboards")); err != nil {
+		return err
 	}
 
 	zipName := fmt.Sprintf("%s-%s.zip", meta.ID, version)

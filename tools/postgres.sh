@@ -11,13 +11,15 @@
 set -euo pipefail
 command=${1:?start or stop}
 dir=${2:?a folder for the cluster}
+dir=$(realpath -m -- "$dir")  # absolute: commands for the postgres user run from /
 
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 [[ -x "$bin/initdb" ]] || { echo "PostgreSQL's initdb is missing: apt-get install postgresql" >&2; exit 1; }
 
 # initdb refuses to run as root; the cluster then belongs to the postgres user.
 as_owner() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /, which the postgres user can enter (the caller's folder may be under /root).
+  if [[ $(id -u) -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 case $command in

@@ -16,6 +16,7 @@ import {
   defaultAnnotationQuery,
   liveBufferOptions,
   prepareAnnotation,
+  queryDisplayText,
 } from './datasource';
 import { fakeTemplateSrv } from './test/fakeTemplateSrv';
 import { PulsoOptions, PulsoQuery, PulsoVariableQuery } from './types';
@@ -448,5 +449,35 @@ describe('live panels', () => {
 
   it('is what the data source uses for live frames', () => {
     expect(makeDataSource().streamOptionsProvider).toBe(liveBufferOptions);
+  });
+});
+
+describe('query display text', () => {
+  it('names the type, metric, group, filters and confidence instead of showing JSON', () => {
+    expect(
+      queryDisplayText({
+        refId: 'A',
+        queryType: 'timeseries',
+        metric: 'net_sentiment',
+        groupBy: 'brand',
+        filters: { brand: ['Qori Brasa', 'Kusiy'], region: [] },
+        minConfidence: 0.7,
+      })
+    ).toBe('timeseries net_sentiment by brand, brand: Qori Brasa, Kusiy, confidence >= 0.7');
+    expect(queryDisplayText({ refId: 'A', queryType: 'mentions', search: ' helado ', live: true })).toBe(
+      'mentions, search "helado", live'
+    );
+    expect(queryDisplayText({ refId: 'A', queryType: 'dimension_values', dimension: 'region' })).toBe(
+      'values of region'
+    );
+    expect(queryDisplayText({ refId: 'A', queryType: 'aspects', view: 'timeseries', aspects: ['price'] })).toBe(
+      'aspects timeseries (price)'
+    );
+    expect(queryDisplayText({ refId: 'A' })).toBe('timeseries volume');
+  });
+
+  it('is what the data source gives Grafana', () => {
+    const query: PulsoQuery = { refId: 'A', queryType: 'anomalies', groupBy: 'region' };
+    expect(makeDataSource().getQueryDisplayText(query)).toBe('anomalies share_negative by region');
   });
 });

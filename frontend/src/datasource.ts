@@ -59,6 +59,50 @@ export function liveBufferOptions(
   return { action: StreamingFrameAction.Append, maxLength: target?.limit ?? DEFAULT_LIMIT, maxDelta };
 }
 
+/**
+ * One line for query history and the query inspector instead of the raw JSON, e.g.
+ * `timeseries net_sentiment by brand, brand: Qori Brasa, Kusiy, confidence >= 0.7`.
+ */
+export function queryDisplayText(query: PulsoQuery): string {
+  const type = query.queryType ?? 'timeseries';
+  const parts: string[] = [];
+  switch (type) {
+    case 'timeseries':
+    case 'anomalies':
+      parts.push(`${type} ${query.metric ?? (type === 'anomalies' ? 'share_negative' : 'volume')}`);
+      break;
+    case 'aspects':
+      parts.push(`aspects ${query.view ?? 'distribution'}`);
+      if (query.aspects?.length) {
+        parts[0] += ` (${query.aspects.join(', ')})`;
+      }
+      break;
+    case 'dimension_values':
+      parts.push(`values of ${query.dimension ?? '?'}`);
+      break;
+    default:
+      parts.push(type);
+  }
+  if (query.groupBy && type !== 'dimension_values' && type !== 'mentions') {
+    parts[0] += ` by ${query.groupBy}`;
+  }
+  if (type === 'mentions' && query.search?.trim()) {
+    parts.push(`search "${query.search.trim()}"`);
+  }
+  for (const [dimension, values] of Object.entries(query.filters ?? {})) {
+    if (values?.length) {
+      parts.push(`${dimension}: ${values.join(', ')}`);
+    }
+  }
+  if (query.minConfidence !== undefined) {
+    parts.push(`confidence >= ${query.minConfidence}`);
+  }
+  if (query.live) {
+    parts.push('live');
+  }
+  return parts.join(', ');
+}
+
 /** How long the dimension values the editors list are reused before being fetched again. */
 const VALUES_TTL_MS = 60_000;
 
@@ -79,6 +123,10 @@ export class DataSource extends DataSourceWithBackend<PulsoQuery, PulsoOptions> 
       getDefaultQuery: () => defaultAnnotationQuery(),
       prepareAnnotation,
     };
+  }
+
+  getQueryDisplayText(query: PulsoQuery): string {
+    return queryDisplayText(query);
   }
 
   getDefaultQuery(_: CoreApp): Partial<PulsoQuery> {

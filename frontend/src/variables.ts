@@ -2,37 +2,12 @@ import { CustomVariableSupport, DataQueryRequest, DataQueryResponse } from '@gra
 import { Observable, of } from 'rxjs';
 
 import { VariableQueryEditor } from './components/VariableQueryEditor';
+import { toDimensionValuesQuery } from './variableQuery';
 import type { DataSource } from './datasource';
-import { isDimension, PulsoOptions, PulsoQuery, PulsoVariableQuery } from './types';
+import { PulsoOptions, PulsoQuery, PulsoVariableQuery } from './types';
 
-export const VARIABLE_REF_ID = 'PulsoVariableQuery';
-
-/**
- * Turns what a variable stored into a `dimension_values` query. Older or hand-written variables
- * may store just the dimension name as a string.
- */
-export function toDimensionValuesQuery(stored: PulsoVariableQuery | string | undefined): PulsoQuery {
-  if (typeof stored === 'string') {
-    const name = stored.trim();
-    return {
-      refId: VARIABLE_REF_ID,
-      queryType: 'dimension_values',
-      ...(isDimension(name) ? { dimension: name } : {}),
-    };
-  }
-  const { refId, dimension, filters, minConfidence } = stored ?? { refId: VARIABLE_REF_ID };
-  const query: PulsoQuery = { refId: refId || VARIABLE_REF_ID, queryType: 'dimension_values' };
-  if (dimension) {
-    query.dimension = dimension;
-  }
-  if (filters) {
-    query.filters = filters;
-  }
-  if (minConfidence !== undefined) {
-    query.minConfidence = minConfidence;
-  }
-  return query;
-}
+// Kept importable from here, where it was first defined.
+export { toDimensionValuesQuery, VARIABLE_REF_ID } from './variableQuery';
 
 /**
  * Query variables run a `dimension_values` query through the normal query path, so their

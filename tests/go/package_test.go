@@ -57,6 +57,11 @@ func TestPackage(t *testing.T) {
 				Large string `json:"large"`
 			} `json:"logos"`
 		} `json:"info"`
+		Includes []struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+			Path string `json:"path"`
+		} `json:"includes"`
 	}
 	require.NoError(t, json.Unmarshal(read("plugin.json"), &meta))
 	assert.Equal(t, pluginID, meta.ID)
@@ -67,6 +72,17 @@ func TestPackage(t *testing.T) {
 	read(meta.Info.Logos.Small)
 	read(meta.Info.Logos.Large)
 	read("README.md")
+	read("CHANGELOG.md")
+	// The plugin validator's license-not-provided is an error.
+	assert.Contains(t, string(read("LICENSE")), "Apache License")
+	require.NotEmpty(t, meta.Includes, "plugin.json includes the dashboards")
+	for _, include := range meta.Includes {
+		var dashboard struct {
+			Title string `json:"title"`
+		}
+		require.NoErrorf(t, json.Unmarshal(read(include.Path), &dashboard), "%s", include.Path)
+		assert.Equalf(t, include.Name, dashboard.Title, "%s is named by its title", include.Path)
+	}
 
 	module := string(read("module.js"))
 	assert.Contains(t, module, "define(", "module.js is an AMD module, as Grafana loads it")

@@ -915,6 +915,10 @@ fn contract_shape(target: &Value, frame: &Frame) -> Result<(), String> {
         if frame.name != name {
             return Err(format!("frame name {:?}, not {name:?}", frame.name));
         }
+        // Dataplane's "no data" for a wide series: a frame without fields.
+        if frame.fields.is_empty() {
+            return Ok(());
+        }
         match frame.fields.first() {
             Some(f) if f.name == "time" && f.data_type.starts_with(TIME) => {}
             _ => return Err(format!("no leading time field: {:?}", frame.names())),
@@ -989,8 +993,10 @@ fn contract_shape(target: &Value, frame: &Frame) -> Result<(), String> {
         "aspects:timeseries" => {
             let metric = target_metric(target);
             wide(metric, metric, Some("aspect"))?;
-            frame.fields[1..]
+            frame
+                .fields
                 .iter()
+                .skip(1)
                 .try_for_each(|f| known_aspect(&cell_text(&f.labels["aspect"])))
         }
         "anomalies" => wide("anomalies", "zscore", target_group_by(target)),
@@ -1089,6 +1095,16 @@ fn panel_shape(
     let kind = query_kind(target);
     match panel_type {
         "timeseries" => {
+            // Without aspect results (nothing scored) an aspect series has no value field.
+            let values_expected = all && (scored || kind != "aspects:timeseries");
+            // Dataplane's "no data" for a wide series: a frame without fields.
+            if frame.fields.is_empty() {
+                return if values_expected {
+                    Err("no fields".to_string())
+                } else {
+                    Ok(())
+                };
+            }
             match frame.fields.first() {
                 Some(f) if f.kind == Kind::Time => {}
                 _ => return Err(format!("no leading time field: {:?}", frame.names())),
@@ -1096,8 +1112,6 @@ fn panel_shape(
             if frame.fields[1..].iter().any(|f| f.kind != Kind::Number) {
                 return Err(format!("a value field is not numeric: {:?}", frame.names()));
             }
-            // Without aspect results (nothing scored) an aspect series has no value field.
-            let values_expected = all && (scored || kind != "aspects:timeseries");
             if values_expected && frame.count(Kind::Number) == 0 {
                 return Err("no value field".to_string());
             }
@@ -1303,7 +1317,10 @@ fn dashboards_are_well_formed() {
 
 /// Everything Grafana would only show at run time as a broken dashboard.
 fn dashboard_problems(dashboards: &[Dashboard]) -> Vec<String> {
-    let datasource = provisioned_datasource();
+    let provisioned = provisioned_datasource();
+    // Panels, targets, variables and annotations name the dashboard's data source variable, so
+    // a dashboard imported next to another Pulso instance can be pointed at it.
+    let datasource = json!({"type": provisioned["type"], "uid": "${datasource}"});
     let mut problems = Vec::new();
     let mut uids = HashSet::new();
     for dashboard in dashboards {
@@ -1364,6 +1381,18 @@ fn dashboard_problems(dashboards: &[Dashboard]) -> Vec<String> {
                     }
                 }
                 Some("textbox") => {}
+                Some("datasource") => {
+                    if var_name != "datasource"
+                        || variable["query"] != provisioned["type"]
+                        || variable["current"]["value"] != provisioned["uid"]
+                    {
+                        problem(format!(
+                            "variable {var_name}: a data source variable must be `datasource`, \
+                             list {} and start on {}",
+                            provisioned["type"], provisioned["uid"]
+                        ));
+                    }
+                }
                 Some("custom") => {
                     if custom_options(variable).is_empty() {
                         problem(format!("custom variable {var_name} has no options"));
@@ -1372,6 +1401,9 @@ fn dashboard_problems(dashboards: &[Dashboard]) -> Vec<String> {
                 other => problem(format!("variable {var_name}: type {other:?} not modelled")),
             }
             defined.push(var_name);
+        }
+        if defined.first().map(String::as_str) != Some("datasource") {
+            problem("the first variable must be the data source variable `datasource`".to_string());
         }
         for (var_name, dimension) in FILTER_VARIABLES {
             match dashboard.variables().iter().find(|v| v["name"] == var_name) {
@@ -2371,6 +2403,10 @@ async fn resolve_variables(
             } else {
                 SEARCH_SAMPLE.to_string()
             }),
+            "datasource" => Selection::Values(vec![variable["current"]["value"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()]),
             "custom" => {
                 let options = custom_options(variable);
                 let choice = if scenario.all {

@@ -165,11 +165,42 @@ impl Column {
     }
 }
 
+/// The dataplane contract a frame follows (`meta.type` and `meta.typeVersion`), so that SQL
+/// expressions, alerting and panels read it by its declared shape instead of guessing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FrameKind {
+    /// One time field, ascending, then numeric fields told apart by their labels.
+    TimeseriesWide,
+    /// String fields naming each row's dimensions, numeric fields holding its values.
+    NumericLong,
+    /// Rows to read as they are (mentions, terms, spikes, insights).
+    #[default]
+    Table,
+}
+
+impl FrameKind {
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Self::TimeseriesWide => "timeseries-wide",
+            Self::NumericLong => "numeric-long",
+            Self::Table => "table",
+        }
+    }
+
+    pub fn type_version(self) -> [u32; 2] {
+        match self {
+            Self::TimeseriesWide | Self::NumericLong => [0, 1],
+            Self::Table => [0, 0],
+        }
+    }
+}
+
 /// A data frame ready to encode: a name, columns of equal length, and metadata.
 pub struct Frame {
     pub name: String,
     pub meta: Metadata,
     pub columns: Vec<Column>,
+    pub kind: FrameKind,
 }
 
 /// Which parts of a frame a JSON encoding carries.
@@ -230,10 +261,16 @@ impl Frame {
                 )
             })
             .collect::<Result<_, serde_json::Error>>()?;
+        // The SDK's Metadata has no type fields: they are added to its JSON.
+        let mut meta = serde_json::to_value(&self.meta)?;
+        if let Some(meta) = meta.as_object_mut() {
+            meta.insert("type".to_string(), self.kind.type_name().into());
+            meta.insert("typeVersion".to_string(), self.kind.type_version().into());
+        }
         let metadata = BTreeMap::from([
             ("name".to_string(), self.name.clone()),
             ("refId".to_string(), ref_id.to_string()),
-            ("meta".to_string(), serde_json::to_string(&self.meta)?),
+            ("meta".to_string(), serde_json::to_string(&meta)?),
         ]);
         let schema = Schema::from(fields).with_metadata(metadata);
         let mut buffer = Vec::new();
@@ -260,6 +297,7 @@ mod tests {
         let frame = Frame {
             name: "mentions".into(),
             meta: Metadata::default(),
+            kind: FrameKind::Table,
             columns: vec![
                 Column::time("time", &[1_000, 2_000, 3_000]),
                 Column::int64("id", vec![7, 8, 9]),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use grafana_plugin_sdk::data::{Metadata, Notice, Severity, VisType};
 
-use super::arrow::{Column, Frame};
+use super::arrow::{Column, Frame, FrameKind};
 use pulso_core::analysis::label::{label_or_unscored, Label};
 use pulso_core::query::{
     AnomalyView, Dimension, DimensionValues, Distribution, Mentions, Metric, SeriesValues,
@@ -47,6 +47,11 @@ pub fn answer(result: &Answered, notices: &[String]) -> Frame {
     for notice in notices {
         add_notice(&mut frame.meta, notice.clone(), Severity::Warning);
     }
+    // Dataplane's "no data" for a wide time series is a frame without fields: a time field
+    // alone reads as a malformed series.
+    if frame.kind == FrameKind::TimeseriesWide && frame.columns.len() == 1 {
+        frame.columns.clear();
+    }
     frame
 }
 
@@ -85,6 +90,7 @@ fn timeseries(result: &Timeseries, metric: Metric, group_by: Option<Dimension>) 
     let mut meta = metadata(&result.executed_sql, result.unscored_rows);
     meta.preferred_visualisation = Some(VisType::Graph);
     Frame {
+        kind: FrameKind::TimeseriesWide,
         name: metric.name().to_string(),
         meta,
         columns,
@@ -118,6 +124,7 @@ fn mentions(result: &Mentions) -> Frame {
     let mut meta = metadata(&result.executed_sql, result.unscored_rows());
     meta.preferred_visualisation = Some(VisType::Table);
     Frame {
+        kind: FrameKind::Table,
         name: "mentions".to_string(),
         meta,
         columns,
@@ -151,6 +158,7 @@ fn distribution(result: &Distribution, group_by: Option<Dimension>) -> Frame {
     let mut meta = metadata(&result.executed_sql, result.unscored_rows());
     meta.preferred_visualisation = Some(VisType::Table);
     Frame {
+        kind: FrameKind::NumericLong,
         name: "distribution".to_string(),
         meta,
         columns,
@@ -159,6 +167,7 @@ fn distribution(result: &Distribution, group_by: Option<Dimension>) -> Frame {
 
 fn dimension_values(result: &DimensionValues) -> Frame {
     Frame {
+        kind: FrameKind::Table,
         name: "dimension_values".to_string(),
         meta: metadata(&result.executed_sql, 0),
         columns: vec![
@@ -249,6 +258,7 @@ fn trending_terms(result: &TrendingTerms, group_by: Option<Dimension>) -> Frame 
         );
     }
     Frame {
+        kind: FrameKind::Table,
         name: "trending_terms".to_string(),
         meta,
         columns,
@@ -295,6 +305,7 @@ fn aspect_distribution(result: &AspectDistribution) -> Frame {
         empty_notice(&mut meta, "scored mentions of an aspect");
     }
     Frame {
+        kind: FrameKind::NumericLong,
         name: "aspects".to_string(),
         meta,
         columns,
@@ -317,6 +328,7 @@ fn aspect_timeseries(result: &AspectSeries, metric: Metric) -> Frame {
         empty_notice(&mut meta, "scored mentions of an aspect");
     }
     Frame {
+        kind: FrameKind::TimeseriesWide,
         name: metric.name().to_string(),
         meta,
         columns,
@@ -365,6 +377,7 @@ fn anomalies(result: &Anomalies, group_by: Option<Dimension>) -> Frame {
         empty_notice(&mut meta, "mentions");
     }
     Frame {
+        kind: FrameKind::TimeseriesWide,
         name: "anomalies".to_string(),
         meta,
         columns,
@@ -471,6 +484,7 @@ fn spikes(result: &Anomalies, group_by: Option<Dimension>, metric: Metric) -> Fr
         );
     }
     Frame {
+        kind: FrameKind::Table,
         name: "spikes".to_string(),
         meta,
         columns,
@@ -532,6 +546,7 @@ fn insights(result: &Insights) -> Frame {
         empty_notice(&mut meta, "mentions");
     }
     Frame {
+        kind: FrameKind::Table,
         name: "insights".to_string(),
         meta,
         columns,

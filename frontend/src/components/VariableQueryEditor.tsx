@@ -5,7 +5,7 @@ import { Combobox, InlineField, InlineFieldRow, Stack, Text } from '@grafana/ui'
 import type { DataSource } from '../datasource';
 import { withField, withFilter } from '../query';
 import { Dimension, PulsoOptions, PulsoQuery, PulsoVariableQuery } from '../types';
-import { toDimensionValuesQuery } from '../variables';
+import { toDimensionValuesQuery } from '../variableQuery';
 import { FiltersEditor, MinConfidenceField } from './FiltersEditor';
 import { DIMENSION_OPTIONS, LABEL_WIDTH } from './options';
 

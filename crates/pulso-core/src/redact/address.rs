@@ -58,8 +58,8 @@ pub(super) fn find(text: &str, found: &mut Vec<Found>) {
 fn address_length(body: &str, explicit: bool) -> Option<usize> {
     let sentence = &body[..sentence_end(body)];
     let mut parts = sentence.split(',');
-    let first = parts.next()?;
-    let first = &first[..clause_end(first)];
+    let first_part = parts.next()?;
+    let first = &first_part[..clause_end(first_part)];
     let first_word = bare_word(first.split_whitespace().next()?);
     let street_like = WORDS.street_types.contains(&first_word);
     let has_number = first.chars().any(|c| c.is_ascii_digit());
@@ -67,7 +67,13 @@ fn address_length(body: &str, explicit: bool) -> Option<usize> {
         return None;
     }
     let mut length = first.trim_end().len();
-    let mut offset = first.len();
+    // A clause word ("y", "pero") inside the first part ends the address there: what follows
+    // the next comma belongs to that clause. (Counting on from the cut, as before, ended the
+    // address at a wrong byte, inside a character.)
+    if first.len() < first_part.len() {
+        return Some(length);
+    }
+    let mut offset = first_part.len();
     for part in parts {
         let part_start = offset + 1;
         offset = part_start + part.len();

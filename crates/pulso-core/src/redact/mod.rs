@@ -345,3 +345,27 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod fuzz_regressions {
+    use super::*;
+
+    /// Found by the fuzz smoke test: redacting twice must not panic.
+    #[test]
+    fn an_address_before_an_accented_word_is_cut_on_a_character_boundary() {
+        let text =
+            "vivo en Calle Las Begonias 2451 Su43rquillo y nunca llegóas 245, Su43hquillo y ";
+        for handles in [false, true] {
+            let rules = RedactionRules { handles };
+            let once = redact(text, rules, &mut RedactionCounts::default());
+            // The address ends where "y" starts a new clause; the part after the comma
+            // belongs to that clause, not to the address.
+            assert_eq!(
+                once, "vivo en [direccion] y nunca llegóas 245, Su43hquillo y ",
+                "handles: {handles}"
+            );
+            let twice = redact(&once, rules, &mut RedactionCounts::default());
+            assert_eq!(twice, once);
+        }
+    }
+}
